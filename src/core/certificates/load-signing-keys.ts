@@ -1,0 +1,27 @@
+import type { Clock } from '../clock';
+import { ConfigError } from '../errors/config-error';
+import type { S2SConfig } from '../config/config-schema';
+import { parseSigningCredential } from './oauth-certificate';
+import { readPemFile } from './read-pem-file';
+import { SigningKeyRing } from './signing-key-ring';
+
+/** Reads the `signing` section's files and builds the key ring; every error names its field. */
+export function loadSigningKeys(signing: S2SConfig['signing'], clock: Clock): SigningKeyRing {
+  const read = (certificate: string, privateKey: string, prefix: string) =>
+    parseSigningCredential(
+      readPemFile(certificate, `${prefix}.certificate`),
+      readPemFile(privateKey, `${prefix}.privateKey`),
+      { certificate: `${prefix}.certificate`, privateKey: `${prefix}.privateKey` },
+      clock(),
+    );
+  const current = read(signing.certificate, signing.privateKey, 'signing');
+  const next = signing.next && {
+    credential: read(signing.next.certificate, signing.next.privateKey, 'signing.next'),
+    effectiveAt: new Date(signing.next.effectiveAt),
+  };
+  if (next && next.effectiveAt.getTime() >= current.notAfter.getTime()) {
+    // A gap would leave the service with no valid signing certificate at all.
+    throw new ConfigError('signing.next.effectiveAt', `must be before the current certificate expires (${current.notAfter.toISOString()})`);
+  }
+  return new SigningKeyRing(current, next, clock);
+}

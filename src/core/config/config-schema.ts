@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/*
+ * The one configuration of a service, as a zod schema: validation, defaults and the TypeScript
+ * types come from this single place. Every object is strict, so a misspelt field fails at
+ * start-up instead of being silently ignored.
+ */
+
+const nonEmpty = z.string().trim().min(1, 'expected a non-empty string');
+const seconds = (max: number) => z.number().int('expected whole seconds').positive('expected a positive number of seconds').max(max, `expected at most ${max} seconds`);
+
+/** The hard cap on the lifetime of a token our issuer mints: one hour. */
+export const MAX_ISSUED_LIFETIME_SECONDS = 3600;
+/** The highest per-partner inbound lifetime cap we allow (Exchange's actor tokens live 24 h). */
+export const MAX_PARTNER_LIFETIME_SECONDS = 48 * 3600;
+
+const certificatePair = z.strictObject({
+  /** Path to the PEM certificate. */
+  certificate: nonEmpty,
+  /** Path to the PEM private key (never printed). */
+  privateKey: nonEmpty,
+});
+
+const signingSchema = certificatePair.extend({
+  next: certificatePair
+    .extend({ effectiveAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time such as 2026-12-01T00:00:00Z' }) })
+    .optional(),
+});
+
+const httpsOrHttpUrl = z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' });
+
+const keySourceSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('certificate'), certificates: z.array(nonEmpty).min(1, 'expected at least one certificate path') }),
+    z.strictObject({ kind: z.literal('jwks'), url: httpsOrHttpUrl }),
+    z.strictObject({ kind: z.literal('metadata'), url: httpsOrHttpUrl }),
+  ],
+  { error: 'expected kind to be "certificate", "jwks" or "metadata"' },
+);
+
+const trustLevel = z.enum(['Full', 'Application', 'User'], { error: 'expected "Full", "Application" or "User"' });
+
+const partnerSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
+  applicationId: nonEmpty.optional(),
+  realm: nonEmpty.optional(),
+  keySource: keySourceSchema.optional(),
+  trustLevel,
+  enabled: z.boolean().default(true),
+  permissions: z.array(nonEmpty).default([]),
+  clientIds: z.array(nonEmpty).default([]),
+  maxTokenLifetimeSeconds: seconds(MAX_PARTNER_LIFETIME_SECONDS).optional(),
+  legacyTokens: z.boolean().default(false),
+  requireUniqueJti: z.boolean().default(false),
+  baseUrls: z.array(httpsOrHttpUrl).default([]),
+});
+
+const authorizationServerSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
+  metadataUrl: httpsOrHttpUrl,
+  audiences: z.array(nonEmpty).default([]),
+  clients: z
+    .array(
+      z.strictObject({
+        clientId: nonEmpty,
+        name: nonEmpty.optional(),
+        trustLevel,
+        permissions: z.array(nonEmpty).default([]),
+      }),
+    )
+    .default([]),
+});
+
+export const configSchema = z
+  .strictObject({
+    realm: nonEmpty.optional(),
+    additionalRealms: z.array(nonEmpty).default([]),
+    serviceName: nonEmpty,
+    hostnames: z.array(nonEmpty).min(1, 'expected at least one hostname partners address this service by'),
+    signing: signingSchema,
+    tokens: z
+      .strictObject({
+        lifetimeSeconds: seconds(MAX_ISSUED_LIFETIME_SECONDS).default(300),
+        clockSkewSeconds: z.number().int().min(0).max(600, 'expected at most 600 seconds').default(60),
+        maxInboundLifetimeSeconds: seconds(MAX_PARTNER_LIFETIME_SECONDS).default(3600),
+        maxTokenBytes: z.number().int().min(512).max(65536).default(16384),
+      })
+      .prefault({}),
+    keySources: z
+      .strictObject({
+        ttlSeconds: seconds(7 * 24 * 3600).default(3600),
+        refreshCooldownSeconds: z.number().int().min(0).max(3600).default(30),
+        staleIfErrorSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(6 * 3600),
+        timeoutMs: z.number().int().min(100).max(60000).default(5000),
+        maxResponseBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+        allowInsecureHosts: z.array(nonEmpty).default([]),
+      })
+      .prefault({}),
+    verifiedTokenCache: z.strictObject({ maxEntries: z.number().int().min(0).max(1_000_000).default(10_000) }).prefault({}),
+    replayCache: z.strictObject({ maxEntries: z.number().int().min(1).max(10_000_000).default(100_000) }).prefault({}),
+    partners: z.array(partnerSchema).default([]),
+    authorizationServers: z.array(authorizationServerSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.partners.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'name'], message: `duplicate partner name "${p.name}"` });
+      seen.add(p.name);
+      if (p.keySource?.kind !== 'metadata' && p.keySource && !p.applicationId) {
+        ctx.addIssue({ code: 'custom', path: ['partners', i, 'applicationId'], message: 'required unless keySource.kind is "metadata"' });
+      }
+    });
+    if (config.tokens.lifetimeSeconds > config.tokens.maxInboundLifetimeSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['tokens', 'lifetimeSeconds'], message: 'must not exceed tokens.maxInboundLifetimeSeconds' });
+    }
+  });
+
+/** The configuration as written (JSON file or object literal): optional fields may be left out. */
+export type S2SConfigInput = z.input<typeof configSchema>;
+/** The configuration after validation, with every default filled in. */
+export type S2SConfig = z.output<typeof configSchema>;
+/** One partner application, defaults filled in. */
+export type PartnerConfig = z.output<typeof partnerSchema>;
+/** A partner application as written. */
+export type PartnerConfigInput = z.input<typeof partnerSchema>;
+/** Where a partner's verification keys come from. */
+export type KeySourceConfig = z.output<typeof keySourceSchema>;
+/** One authorization server, defaults filled in. */
+export type AuthorizationServerConfig = z.output<typeof authorizationServerSchema>;
+/** How much a partner is trusted (shared/PROTOCOL.md). */
+export type TrustLevel = z.output<typeof trustLevel>;
+
+export { partnerSchema };

@@ -1,0 +1,40 @@
+/*
+ * The Microsoft S2S naming scheme (shared/PROTOCOL.md):
+ *   principal  <principal id>@<realm>               e.g. 00000002-0000-0ff1-ce00-000000000000@contoso.com
+ *   audience   <principal id>/<host[:port]>@<realm>  e.g. 00000002-0000-0ff1-ce00-000000000000/mail.contoso.com@contoso.com
+ * Principal ids and realms compare exactly; the host compares case-insensitively.
+ */
+
+/** `<principal id>@<realm>`: the `iss` and `nameid` of a self-issued token. */
+export function formatPrincipal(principalId: string, realm: string): string {
+  return `${principalId}@${realm}`;
+}
+
+/** `<principal id>/<host>@<realm>`: the `aud` of a token addressed to a service at `host`. */
+export function formatAudience(principalId: string, host: string, realm: string): string {
+  return `${principalId}/${host.toLowerCase()}@${realm}`;
+}
+
+/** The parts of a principal or audience name; `host` is lower-cased and absent for a bare principal. */
+export interface ParsedName {
+  principalId: string;
+  host?: string;
+  realm: string;
+}
+
+/**
+ * Splits `<id>@<realm>` or `<id>/<host>@<realm>`. The realm is what follows the last `@`.
+ * Returns `undefined` for anything else (an empty part, or no `@`).
+ */
+export function parseName(name: string): ParsedName | undefined {
+  const at = name.lastIndexOf('@');
+  if (at <= 0 || at === name.length - 1) return undefined;
+  const realm = name.slice(at + 1);
+  const left = name.slice(0, at);
+  const slash = left.indexOf('/');
+  if (slash === -1) return { principalId: left, realm };
+  const principalId = left.slice(0, slash);
+  const host = left.slice(slash + 1).toLowerCase();
+  if (!principalId || !host) return undefined;
+  return { principalId, host, realm };
+}

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, UnsecuredJWT } from 'jose';
+import type { SigningKeyRing } from '../certificates/signing-key-ring';
+import { epochSeconds, type Clock } from '../clock';
+import { MAX_ISSUED_LIFETIME_SECONDS } from '../config/config-schema';
+import { formatAudience, formatPrincipal } from './principal-names';
+import { assertUserIdentity, userClaims, type UserIdentity } from './user-identity';
+
+/** Whom a token is for: the partner's principal id, the host we call it at, and its realm. */
+export interface TokenAudience {
+  principalId: string;
+  host: string;
+  realm: string;
+}
+
+/** Options of {@link TokenIssuer.mint}. */
+export interface MintOptions {
+  audience: TokenAudience;
+  /** Mint a user-context token on behalf of this user; omit for an app-only token. */
+  user?: UserIdentity;
+  /** Lifetime in seconds (default: the configured `tokens.lifetimeSeconds`; at most 3600). */
+  lifetimeSeconds?: number;
+  /**
+   * Use the Microsoft legacy user-context form: an unsigned outer token carrying the signed actor
+   * token in `actortoken`. Only for partners configured with `legacyTokens: true`.
+   */
+  legacy?: boolean;
+}
+
+/** A minted token and when it stops being valid. */
+export interface MintedToken {
+  token: string;
+  /** Expiry, milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+/**
+ * The built-in token issuer: signs S2S tokens with the service's OAuth certificate.
+ *
+ * App-only actor token: header `alg`, `typ: JWT`, `x5t`, `kid`; claims `aud`, `iss` = `nameid` =
+ * `<our principal id>@<our realm>`, `nbf`, `exp`, `iat`, `jti`, `trustedfordelegation: false`.
+ *
+ * User-context token (default form): ONE signed JWS with the same header and `iss`, the user's
+ * claims (`nameid` + `nii`, `upn`, `smtp`, `sip`), `act: { nameid: <us> }` naming the acting
+ * service (RFC 8693 section 4.1) and `trustedfordelegation: true`. Unlike the legacy form,
+ * nobody holding an actor token can change the user.
+ */
+export class TokenIssuer {
+  /** `<principal id>@<realm>`: our `iss`. */
+  readonly issuer: string;
+
+  constructor(
+    serviceName: string,
+    realm: string,
+    private readonly keys: SigningKeyRing,
+    private readonly defaultLifetimeSeconds: number,
+    private readonly clock: Clock,
+  ) {
+    this.issuer = formatPrincipal(serviceName, realm);
+  }
+
+  /** Mints an app-only or user-context token for `options.audience`. */
+  async mint(options: MintOptions): Promise<MintedToken> {
+    const lifetime = options.lifetimeSeconds ?? this.defaultLifetimeSeconds;
+    if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_ISSUED_LIFETIME_SECONDS) {
+      throw new TypeError(`lifetimeSeconds: expected whole seconds from 1 to ${MAX_ISSUED_LIFETIME_SECONDS}`);
+    }
+    if (options.user) assertUserIdentity(options.user);
+    const { principalId, host, realm } = options.audience;
+    const aud = formatAudience(principalId, host, realm);
+    const now = epochSeconds(this.clock);
+    const window = { nbf: now, iat: now, exp: now + lifetime };
+    const user = options.user;
+
+    if (user && options.legacy) {
+      const actorToken = await this.sign({ aud, nameid: this.issuer, trustedfordelegation: true, ...window });
+      // The outer token is unsigned by design of the legacy format; its `iss` is the actor's
+      // `nameid` (shared/PROTOCOL.md). Receivers trust it only through the signed actor token.
+      const outer = new UnsecuredJWT({ aud, ...userClaims(user), actortoken: actorToken, ...window })
+        .setIssuer(this.issuer)
+        .encode();
+      return { token: outer, expiresAt: window.exp * 1000 };
+    }
+    const claims = user
+      ? { aud, ...userClaims(user), act: { nameid: this.issuer }, trustedfordelegation: true, ...window }
+      : { aud, nameid: this.issuer, trustedfordelegation: false, ...window };
+    return { token: await this.sign(claims), expiresAt: window.exp * 1000 };
+  }
+
+  private sign(claims: Record<string, unknown>): Promise<string> {
+    const key = this.keys.active();
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, typ: 'JWT', x5t: key.x5t, kid: key.kid })
+      .setIssuer(this.issuer)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+  }
+}
