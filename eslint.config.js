@@ -14,7 +14,7 @@ module.exports = tseslint.config(
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-console': ['error', { allow: [] }],
+      'no-console': 'error',
     },
   },
   { files: ['src/cli/**', 'scripts/**', 'bench/**', 'example-app/**'], rules: { 'no-console': 'off' } },

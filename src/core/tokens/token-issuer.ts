@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, UnsecuredJWT } from 'jose';
+import { SignJWT } from 'jose';
 import type { SigningKeyRing } from '../certificates/signing-key-ring';
 import { epochSeconds, type Clock } from '../clock';
 import { MAX_ISSUED_LIFETIME_SECONDS } from '../config/config-schema';
@@ -76,9 +76,11 @@ export class TokenIssuer {
       const actorToken = await this.sign({ aud, nameid: this.issuer, trustedfordelegation: true, ...window });
       // The outer token is unsigned by design of the legacy format; its `iss` is the actor's
       // `nameid` (shared/PROTOCOL.md). Receivers trust it only through the signed actor token.
-      const outer = new UnsecuredJWT({ aud, ...userClaims(user), actortoken: actorToken, ...window })
-        .setIssuer(this.issuer)
-        .encode();
+      // jose's UnsecuredJWT omits `typ`, which Microsoft's readers expect: `{"typ":"JWT","alg":"none"}`.
+      const outer = [{ typ: 'JWT', alg: 'none' }, { aud, iss: this.issuer, ...userClaims(user), actortoken: actorToken, ...window }]
+        .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+        .join('.')
+        .concat('.');
       return { token: outer, expiresAt: window.exp * 1000 };
     }
     const claims = user

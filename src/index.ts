@@ -1,0 +1,34 @@
+/**
+ * s2s-oauth: server-to-server OAuth for Express services, in the Microsoft S2S wire format.
+ * This module only re-exports; see README.md for the concepts and a quick start.
+ * @packageDocumentation
+ */
+export { createS2SAuth, S2SAuth, type S2SAuthOptions } from './s2s-auth';
+export { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
+export type {
+  S2SConfig,
+  S2SConfigInput,
+  PartnerConfig,
+  PartnerConfigInput,
+  KeySourceConfig,
+  AuthorizationServerConfig,
+  TrustLevel,
+} from './core/config/config-schema';
+export { ConfigError } from './core/errors/config-error';
+export { systemClock, type Clock } from './core/clock';
+export {
+  parseCertificate,
+  parseCertificateBundle,
+  parseSigningCredential,
+  certificateToJwk,
+  type OAuthCertificate,
+  type SigningCredential,
+  type SigningAlgorithm,
+} from './core/certificates/oauth-certificate';
+export { createOAuthCertificate, type CreateCertificateOptions } from './core/certificates/create-certificate';
+export { SigningKeyRing } from './core/certificates/signing-key-ring';
+export { TokenIssuer, type MintOptions, type MintedToken, type TokenAudience } from './core/tokens/token-issuer';
+export { formatAudience, formatPrincipal, parseName, type ParsedName } from './core/tokens/principal-names';
+export type { UserIdentity } from './core/tokens/user-identity';
+export { buildMetadataDocument, buildJwks, type MetadataDocument, type MetadataKey } from './core/metadata/metadata-document';
+export { createMetadataRouter, type MetadataRouterOptions, type MetadataPublisher } from './express/metadata-router';
