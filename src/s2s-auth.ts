@@ -6,11 +6,26 @@ import type { SigningKeyRing } from './core/certificates/signing-key-ring';
 import { buildJwks, buildMetadataDocument, type MetadataDocument } from './core/metadata/metadata-document';
 import { TokenIssuer } from './core/tokens/token-issuer';
 import { createMetadataRouter, type MetadataRouterOptions } from './express/metadata-router';
+import { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
+import { PartnerRegistry } from './core/partners/partner-registry';
+import { createChallengeBuilder } from './core/tokens/bearer-challenge';
+import type { TrustLevel } from './core/config/config-schema';
+import { TokenVerifier, type VerificationEvent } from './core/tokens/token-verifier';
+import { PartnerBearerStrategy } from './express/partner-bearer-strategy';
+import { createVerifyMiddleware } from './express/verify-middleware';
+import { createGuard } from './express/guards';
+import './express/typed-user';
 
 /** Options of {@link createS2SAuth} that are not part of the configuration file. */
 export interface S2SAuthOptions {
   /** Source of "now" (ms); inject one in tests to move time. Default `Date.now`. */
   clock?: Clock;
+  /** Receives every accept / reject decision (code, partner, realm, user id; never a token). Must not throw. */
+  onEvent?: (event: VerificationEvent) => void;
+  /** Where seen `jti`s are kept for partners with `requireUniqueJti` (default: in-process, bounded by `replayCache.maxEntries`). */
+  replayStore?: ReplayStore;
+  /** The fetch used for key sources (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
 }
 
 /**
@@ -32,6 +47,10 @@ export class S2SAuth {
   readonly issuer: TokenIssuer;
   /** Our signing certificates and their rollover. */
   readonly signingKeys: SigningKeyRing;
+  /** The partner applications we trust: add, update, disable, remove and list at run time. */
+  readonly partners: PartnerRegistry;
+  /** The framework-neutral verifier behind the strategy and the middleware. */
+  readonly verifier: TokenVerifier;
   protected readonly clock: Clock;
 
   constructor(config: S2SConfigInput | ResolvedConfig, options: S2SAuthOptions = {}) {
@@ -41,6 +60,59 @@ export class S2SAuth {
     const sans = this.signingKeys.published().flatMap((c) => c.dnsNames);
     this.realms = [...new Set([this.config.realm, ...this.config.additionalRealms, ...sans])];
     this.issuer = new TokenIssuer(this.config.serviceName, this.config.realm, this.signingKeys, this.config.tokens.lifetimeSeconds, this.clock);
+    const { keySources, tokens } = this.config;
+    this.partners = new PartnerRegistry(this.config.partners, { ...keySources, ...(options.fetch && { fetch: options.fetch }) }, this.clock);
+    const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
+    this.verifier = new TokenVerifier({
+      serviceName: this.config.serviceName,
+      realms: this.realms,
+      hostnames: this.config.hostnames,
+      clockSkewSeconds: tokens.clockSkewSeconds,
+      maxLifetimeSeconds: tokens.maxInboundLifetimeSeconds,
+      maxTokenBytes: tokens.maxTokenBytes,
+      registry: this.partners,
+      replayStore: options.replayStore ?? new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock),
+      verifiedTokenCacheSize: this.config.verifiedTokenCache.maxEntries,
+      clock: this.clock,
+      challenge: createChallengeBuilder({
+        realm: this.config.realm,
+        clientId: this.config.serviceName,
+        trustedIssuers: [...new Set([...this.realms, ...partnerRealms])].map((r) => `*@${r}`),
+      }),
+      ...(options.onEvent && { onEvent: options.onEvent }),
+    });
+  }
+
+  /** The `s2s` Passport strategy: `passport.use(s2s.strategy())`. */
+  strategy(): PartnerBearerStrategy {
+    return new PartnerBearerStrategy(this.verifier);
+  }
+
+  /** The same verification as a plain Express middleware, for apps without Passport. */
+  middleware() {
+    return createVerifyMiddleware(this.verifier);
+  }
+
+  /** Guard: the call must be made on behalf of a user. */
+  requireUser() {
+    return createGuard(this.verifier, { kind: 'user-context' });
+  }
+
+  /** Guard: the call must be app-only (the partner acting as itself). */
+  requireAppOnly() {
+    return createGuard(this.verifier, { kind: 'app-only' });
+  }
+
+  /** Guard: the partner's trust level must be at least `level` (`User` < `Application` < `Full`). */
+  requireTrustLevel(level: TrustLevel) {
+    if (!['Full', 'Application', 'User'].includes(level)) throw new TypeError('level: expected "Full", "Application" or "User"');
+    return createGuard(this.verifier, { kind: 'trust-level', level });
+  }
+
+  /** Guard: the partner must hold `permission` (from its `permissions` in the configuration). */
+  requirePermission(permission: string) {
+    if (typeof permission !== 'string' || permission === '') throw new TypeError('permission: expected a non-empty string');
+    return createGuard(this.verifier, { kind: 'permission', permission });
   }
 
   /** Our metadata document; `metadataUrl` is where it is served (default: `https://<first hostname>/metadata/json/1`). */

@@ -38,3 +38,10 @@ export function parseName(name: string): ParsedName | undefined {
   if (!principalId || !host) return undefined;
   return { principalId, host, realm };
 }
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Principal ids and realms compare exactly, except GUIDs, which compare case-insensitively. */
+export function sameIdentifier(a: string, b: string): boolean {
+  return a === b || (GUID.test(a) && a.toLowerCase() === b.toLowerCase());
+}

@@ -1,0 +1,40 @@
+/**
+ * Remembers token ids (`jti`) until their tokens expire, to refuse a replay. Pluggable: the
+ * in-process default protects one process only; a fleet shares one store (e.g. Redis `SET key 1
+ * NX PXAT expiresAt`) by implementing this interface.
+ */
+export interface ReplayStore {
+  /**
+   * Records `id` until `expiresAt` (ms). Returns `true` the first time an id is seen and `false`
+   * when it was already recorded and has not expired (a replay).
+   */
+  remember(id: string, expiresAt: number): boolean | Promise<boolean>;
+}
+
+/**
+ * The in-process {@link ReplayStore}: a `Map` bounded by `maxEntries`. When full it first drops
+ * expired ids, then the oldest; only authentic tokens of partners that require unique ids reach it.
+ */
+export class MemoryReplayStore implements ReplayStore {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly maxEntries = 100_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  remember(id: string, expiresAt: number): boolean {
+    const now = this.clock();
+    const previous = this.seen.get(id);
+    if (previous !== undefined && previous > now) return false;
+    if (this.seen.size >= this.maxEntries) this.evict(now);
+    this.seen.delete(id);
+    this.seen.set(id, expiresAt);
+    return true;
+  }
+
+  private evict(now: number): void {
+    for (const [id, expiresAt] of this.seen) if (expiresAt <= now) this.seen.delete(id);
+    if (this.seen.size >= this.maxEntries) this.seen.delete(this.seen.keys().next().value!);
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Stable machine codes for every reason a request or token is refused. Tests, logs and metrics
+ * carry these; the messages may change, the codes do not.
+ */
+export const TOKEN_ERROR_CODES = {
+  // 400 invalid_request: the request itself is malformed.
+  malformed_authorization_header: { error: 'invalid_request', status: 400 },
+  token_in_query_or_body: { error: 'invalid_request', status: 400 },
+  // 401 without an error: no token presented (RFC 6750 section 3.1).
+  token_missing: { error: undefined, status: 401 },
+  // 401 invalid_token: the token is not acceptable.
+  token_too_large: { error: 'invalid_token', status: 401 },
+  token_malformed: { error: 'invalid_token', status: 401 },
+  algorithm_not_allowed: { error: 'invalid_token', status: 401 },
+  crit_header_refused: { error: 'invalid_token', status: 401 },
+  unknown_partner: { error: 'invalid_token', status: 401 },
+  partner_disabled: { error: 'invalid_token', status: 401 },
+  realm_mismatch: { error: 'invalid_token', status: 401 },
+  key_not_found: { error: 'invalid_token', status: 401 },
+  signature_invalid: { error: 'invalid_token', status: 401 },
+  token_expired: { error: 'invalid_token', status: 401 },
+  token_not_yet_valid: { error: 'invalid_token', status: 401 },
+  lifetime_too_long: { error: 'invalid_token', status: 401 },
+  audience_mismatch: { error: 'invalid_token', status: 401 },
+  legacy_token_refused: { error: 'invalid_token', status: 401 },
+  actor_mismatch: { error: 'invalid_token', status: 401 },
+  token_replayed: { error: 'invalid_token', status: 401 },
+  // 403 insufficient_scope: an authentic caller without the authority for this.
+  app_only_not_allowed: { error: 'insufficient_scope', status: 403 },
+  user_context_not_allowed: { error: 'insufficient_scope', status: 403 },
+  user_realm_mismatch: { error: 'insufficient_scope', status: 403 },
+  user_context_required: { error: 'insufficient_scope', status: 403 },
+  app_only_required: { error: 'insufficient_scope', status: 403 },
+  trust_level_insufficient: { error: 'insufficient_scope', status: 403 },
+  permission_denied: { error: 'insufficient_scope', status: 403 },
+  // 503: an outage, not a bad token.
+  key_source_unavailable: { error: undefined, status: 503 },
+} as const satisfies Record<string, { error: string | undefined; status: number }>;
+
+/** A stable reason code; see {@link TOKEN_ERROR_CODES}. */
+export type TokenErrorCode = keyof typeof TOKEN_ERROR_CODES;
+/** The RFC 6750 `error` value. */
+export type BearerErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
+
+/**
+ * Why a token (or a request carrying one) was refused: a stable `code`, the RFC 6750 `error`,
+ * the HTTP `status` and, once an adapter or the verifier has attached them, the response
+ * `headers` (`WWW-Authenticate`, and `Retry-After` on 503). The message never contains the token.
+ *
+ * Express's error handler honours `status` and `headers`, so `next(error)` is enough.
+ */
+export class TokenError extends Error {
+  override readonly name = 'TokenError';
+  readonly code: TokenErrorCode;
+  readonly error: BearerErrorValue | undefined;
+  readonly status: number;
+  /** Alias of `status`, for frameworks that read `statusCode`. */
+  readonly statusCode: number;
+  /** Response headers to send with the error. */
+  headers: Record<string, string> = {};
+  /** The partner the error concerns, once it is known (for events and logs). */
+  partner?: string;
+  /** Seconds after which a 503 may be retried. */
+  retryAfterSeconds?: number;
+
+  constructor(code: TokenErrorCode, description: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(description, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.error = TOKEN_ERROR_CODES[code].error;
+    this.status = TOKEN_ERROR_CODES[code].status;
+    this.statusCode = this.status;
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}

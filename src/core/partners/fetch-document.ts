@@ -1,0 +1,84 @@
+/** Limits for fetching a remote key document. */
+export interface FetchLimits {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  /** Hosts that may be fetched over plain `http:` (loopback for development). */
+  allowInsecureHosts: readonly string[];
+  /** Injected fetch (tests); default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+}
+
+/** Why a document could not be fetched (an outage or a misbehaving source, never a bad token). */
+export class KeySourceError extends Error {
+  override readonly name: string = 'KeySourceError';
+}
+
+const MAX_REDIRECTS = 3;
+
+/** Refuses URLs we must not fetch: only `https:`, or `http:` to an explicitly allowed host. */
+export function assertFetchable(url: URL, allowInsecureHosts: readonly string[]): void {
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && allowInsecureHosts.includes(url.hostname)) return;
+  throw new KeySourceError(`refusing to fetch ${url.origin}: only https is allowed unless the host is in keySources.allowInsecureHosts`);
+}
+
+/**
+ * GETs a JSON document with a timeout, a response size cap, and redirects followed only within
+ * the same origin (a redirect to another host could hand our trust to whoever controls it).
+ */
+export async function fetchJsonDocument(url: string, limits: FetchLimits): Promise<unknown> {
+  const doFetch = limits.fetch ?? fetch;
+  let target = new URL(url);
+  const origin = target.origin;
+  const signal = AbortSignal.timeout(limits.timeoutMs);
+  for (let hop = 0; ; hop++) {
+    assertFetchable(target, limits.allowInsecureHosts);
+    let response: Response;
+    try {
+      response = await doFetch(target, { redirect: 'manual', signal, headers: { accept: 'application/json' } });
+    } catch (e) {
+      const reason = (e as Error).name === 'TimeoutError' ? `timed out after ${limits.timeoutMs} ms` : (e as Error).message;
+      throw new KeySourceError(`cannot fetch ${target.href}: ${reason}`, { cause: e });
+    }
+    if (response.status >= 300 && response.status < 400 && response.headers.has('location')) {
+      await response.body?.cancel();
+      const next = new URL(response.headers.get('location')!, target);
+      if (next.origin !== origin) throw new KeySourceError(`${target.href} redirects to another origin (${next.origin}); refused`);
+      if (hop >= MAX_REDIRECTS) throw new KeySourceError(`${url}: too many redirects`);
+      target = next;
+      continue;
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new KeySourceError(`${target.href} answered ${response.status}`);
+    }
+    const text = await readCapped(response, limits.maxResponseBytes, target.href, limits.timeoutMs);
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw new KeySourceError(`${target.href} did not return JSON`, { cause: e });
+    }
+  }
+}
+
+async function readCapped(response: Response, maxBytes: number, href: string, timeoutMs: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > maxBytes) {
+    await response.body?.cancel();
+    throw new KeySourceError(`${href} is ${declared} bytes, over the ${maxBytes}-byte limit`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body ?? []) {
+      size += chunk.byteLength;
+      if (size > maxBytes) throw new KeySourceError(`${href} is over the ${maxBytes}-byte limit`);
+      chunks.push(chunk);
+    }
+  } catch (e) {
+    if (e instanceof KeySourceError) throw e;
+    const reason = (e as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (e as Error).message;
+    throw new KeySourceError(`cannot read ${href}: ${reason}`, { cause: e });
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,137 @@
+import NodeCache from 'node-cache';
+import type { Clock } from '../clock';
+import { fetchJsonDocument, KeySourceError, type FetchLimits } from './fetch-document';
+import type { KeySet } from './verification-key';
+
+/** Where a partner's (or authorization server's) verification keys come from. */
+export interface KeySource {
+  /** A human description for errors and `token explain` (a URL, or "configured certificates"). */
+  readonly description: string;
+  /** The keys now: cached while fresh, else fetched. Throws {@link KeySourceUnavailable} when none are usable. */
+  getKeys(): Promise<KeySet>;
+  /** Asked when a token names a key we lack: refetches unless one was made within the cooldown. */
+  refreshForUnknownKey(): Promise<KeySet>;
+}
+
+/** No usable keys: the source failed and nothing (or nothing recent enough) is cached. */
+export class KeySourceUnavailable extends KeySourceError {
+  override readonly name = 'KeySourceUnavailable';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Keys given in the configuration: never fetched, never stale. */
+export class StaticKeySource implements KeySource {
+  private readonly promise: Promise<KeySet>;
+  constructor(
+    keySet: KeySet,
+    readonly description = 'configured certificates',
+  ) {
+    this.promise = Promise.resolve(keySet);
+  }
+  getKeys(): Promise<KeySet> {
+    return this.promise;
+  }
+  refreshForUnknownKey(): Promise<KeySet> {
+    return this.promise;
+  }
+}
+
+/** Timing bounds of remote key sources (all from `keySources` in the configuration). */
+export interface RemoteKeySourceSettings extends FetchLimits {
+  ttlSeconds: number;
+  refreshCooldownSeconds: number;
+  staleIfErrorSeconds: number;
+}
+
+interface CachedKeys {
+  keySet: KeySet;
+  fetchedAt: number;
+}
+
+/**
+ * Keys read from a URL (a JWKS or a metadata document), with:
+ * - a TTL cache (node-cache, entries kept for TTL + stale window, `useClones: false`: a cloned
+ *   `KeyObject` crashes node:crypto),
+ * - one fetch in flight however many requests wait (single flight),
+ * - stale-if-error: after the TTL, a failed refresh keeps serving the old keys for a bounded window,
+ * - a cooldown after any fetch attempt before a refresh caused by an unknown key id or a failure,
+ *   so random key ids or a dead partner cannot make us hammer the source.
+ */
+export class RemoteKeySource implements KeySource {
+  private inflight: Promise<KeySet> | undefined;
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private lastError: Error | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly parse: (document: unknown) => KeySet,
+    private readonly settings: RemoteKeySourceSettings,
+    private readonly cache: NodeCache,
+    private readonly clock: Clock,
+  ) {}
+
+  get description(): string {
+    return this.url;
+  }
+
+  /** Cached keys without any I/O, fresh or stale-but-usable. */
+  private cached(now: number, maxAgeMs: number): KeySet | undefined {
+    const entry = this.cache.get<CachedKeys>(this.url);
+    return entry && now - entry.fetchedAt < maxAgeMs ? entry.keySet : undefined;
+  }
+
+  getKeys(): Promise<KeySet> {
+    const fresh = this.cached(this.clock(), this.settings.ttlSeconds * 1000);
+    return fresh ? Promise.resolve(fresh) : this.load();
+  }
+
+  refreshForUnknownKey(): Promise<KeySet> {
+    return this.load();
+  }
+
+  private load(): Promise<KeySet> {
+    if (this.inflight) return this.inflight;
+    const now = this.clock();
+    const cooldownMs = this.settings.refreshCooldownSeconds * 1000;
+    const usable = this.cached(now, (this.settings.ttlSeconds + this.settings.staleIfErrorSeconds) * 1000);
+    if (now - this.lastAttemptAt < cooldownMs) {
+      if (usable) return Promise.resolve(usable);
+      return Promise.reject(this.unavailable(now));
+    }
+    this.lastAttemptAt = now;
+    this.inflight = fetchJsonDocument(this.url, this.settings)
+      .then((document) => {
+        const keySet = this.parse(document);
+        this.cache.set<CachedKeys>(this.url, { keySet, fetchedAt: this.clock() }, this.settings.ttlSeconds + this.settings.staleIfErrorSeconds);
+        this.lastError = undefined;
+        return keySet;
+      })
+      .catch((error: Error) => {
+        this.lastError = error;
+        const stale = this.cached(this.clock(), (this.settings.ttlSeconds + this.settings.staleIfErrorSeconds) * 1000);
+        if (stale) return stale;
+        throw this.unavailable(this.clock());
+      })
+      .finally(() => {
+        this.inflight = undefined;
+      });
+    return this.inflight;
+  }
+
+  private unavailable(now: number): KeySourceUnavailable {
+    const retryAfter = Math.max(1, Math.ceil((this.lastAttemptAt + this.settings.refreshCooldownSeconds * 1000 - now) / 1000));
+    const reason = this.lastError?.message ?? 'no keys fetched yet';
+    return new KeySourceUnavailable(`key source ${this.url} is unavailable: ${reason}`, retryAfter, { cause: this.lastError });
+  }
+}
+
+/** A node-cache for key sets; `useClones: false` is required for `KeyObject`s. */
+export function createKeyCache(): NodeCache {
+  return new NodeCache({ useClones: false, checkperiod: 600 });
+}

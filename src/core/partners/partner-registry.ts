@@ -1,0 +1,149 @@
+import type { Clock } from '../clock';
+import { partnerSchema, type PartnerConfig, type PartnerConfigInput } from '../config/config-schema';
+import { ConfigError } from '../errors/config-error';
+import { formatPath } from '../config/parse-config';
+import { parseCertificateBundle } from '../certificates/oauth-certificate';
+import { readPemFile } from '../certificates/read-pem-file';
+import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
+import { sameIdentifier } from '../tokens/principal-names';
+import { keyFromCertificate, parseJwks, parseMetadataDocument, type KeySet } from './verification-key';
+
+/**
+ * A partner application as the verifier sees it: its configuration plus its key source. A new
+ * object is made on every change, so a cached verification can tell it is out of date.
+ */
+export interface Partner {
+  readonly config: Readonly<PartnerConfig>;
+  readonly keySource: KeySource | undefined;
+}
+
+/** What {@link PartnerRegistry.findByIssuer} found for an `iss`. */
+export type IssuerMatch =
+  | { partner: Partner; applicationId: string; realm: string }
+  | { partner?: undefined; reason: 'unknown_partner' | 'realm_mismatch' | 'key_source_unavailable'; cause?: unknown };
+
+/**
+ * The partner applications we trust: add, update, enable / disable, remove and list at run
+ * time. A token is looked up by its `iss` and checked only with that partner's keys.
+ */
+export class PartnerRegistry {
+  private readonly partners = new Map<string, Partner>();
+  private readonly keyCache = createKeyCache();
+
+  constructor(
+    partners: readonly PartnerConfig[],
+    private readonly settings: RemoteKeySourceSettings,
+    private readonly clock: Clock,
+  ) {
+    partners.forEach((p, i) => this.partners.set(p.name, this.build(p, `partners[${i}]`)));
+  }
+
+  /** Adds a partner; throws a `ConfigError` naming the field if the definition is invalid or the name is taken. */
+  add(definition: PartnerConfigInput): PartnerConfig {
+    const config = this.validate(definition);
+    if (this.partners.has(config.name)) throw new ConfigError('name', `a partner named "${config.name}" exists already`);
+    this.partners.set(config.name, this.build(config, 'partner'));
+    return config;
+  }
+
+  /** Replaces fields of a partner (its name stays); cached verifications of its tokens stop counting at once. */
+  update(name: string, changes: Partial<Omit<PartnerConfigInput, 'name'>>): PartnerConfig {
+    const current = this.require(name);
+    const config = this.validate({ ...current.config, ...changes, name });
+    const keysChanged = JSON.stringify(config.keySource) !== JSON.stringify(current.config.keySource);
+    this.partners.set(name, keysChanged ? this.build(config, 'partner') : { config, keySource: current.keySource });
+    return config;
+  }
+
+  disable(name: string): void {
+    this.update(name, { enabled: false });
+  }
+
+  enable(name: string): void {
+    this.update(name, { enabled: true });
+  }
+
+  remove(name: string): boolean {
+    return this.partners.delete(name);
+  }
+
+  /** Current definitions, in insertion order. */
+  list(): PartnerConfig[] {
+    return [...this.partners.values()].map((p) => ({ ...p.config }));
+  }
+
+  get(name: string): Partner | undefined {
+    return this.partners.get(name);
+  }
+
+  /** Whether `partner` is still the current, enabled definition (used by the verified-token cache). */
+  isCurrent(partner: Partner): boolean {
+    return partner.config.enabled && this.partners.get(partner.config.name) === partner;
+  }
+
+  /**
+   * Finds the partner an `iss` of the form `<principal id>@<realm>` names. Partners configured
+   * by metadata URL without an `applicationId` / `realm` have their document read first.
+   */
+  async findByIssuer(principalId: string, realm: string): Promise<IssuerMatch> {
+    let sawRealmMismatch = false;
+    let unavailable: unknown;
+    for (const partner of this.partners.values()) {
+      let identity: { applicationId?: string; realm?: string } = partner.config;
+      if (!identity.applicationId || !identity.realm) {
+        if (identity.applicationId && !sameIdentifier(identity.applicationId, principalId)) continue;
+        try {
+          const learned = await this.learnIdentity(partner);
+          identity = { applicationId: identity.applicationId ?? learned.applicationId, realm: identity.realm ?? learned.realm };
+        } catch (e) {
+          unavailable ??= e;
+          continue;
+        }
+      }
+      if (!identity.applicationId || !sameIdentifier(identity.applicationId, principalId)) continue;
+      if (identity.realm && sameIdentifier(identity.realm, realm)) return { partner, applicationId: identity.applicationId, realm: identity.realm };
+      sawRealmMismatch = true;
+    }
+    if (sawRealmMismatch) return { reason: 'realm_mismatch' };
+    return unavailable ? { reason: 'key_source_unavailable', cause: unavailable } : { reason: 'unknown_partner' };
+  }
+
+  private async learnIdentity(partner: Partner): Promise<KeySet> {
+    if (!partner.keySource) return { keys: [] };
+    return partner.keySource.getKeys();
+  }
+
+  private require(name: string): Partner {
+    const partner = this.partners.get(name);
+    if (!partner) throw new ConfigError('name', `no partner named "${name}"`);
+    return partner;
+  }
+
+  private validate(definition: unknown): PartnerConfig {
+    const result = partnerSchema.safeParse(definition);
+    if (!result.success) {
+      const issue = result.error.issues[0]!;
+      const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
+      throw new ConfigError(formatPath(path), issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
+    }
+    if (result.data.keySource && result.data.keySource.kind !== 'metadata' && !result.data.applicationId) {
+      throw new ConfigError('applicationId', 'required unless keySource.kind is "metadata"');
+    }
+    return result.data;
+  }
+
+  private build(config: PartnerConfig, field: string): Partner {
+    const source = config.keySource;
+    let keySource: KeySource | undefined;
+    if (source?.kind === 'certificate') {
+      const keys = source.certificates.flatMap((path, i) =>
+        parseCertificateBundle(readPemFile(path, `${field}.keySource.certificates[${i}]`), `${field}.keySource.certificates[${i}]`).map(keyFromCertificate),
+      );
+      keySource = new StaticKeySource({ keys });
+    } else if (source) {
+      const parse = source.kind === 'jwks' ? parseJwks : parseMetadataDocument;
+      keySource = new RemoteKeySource(source.url, parse, this.settings, this.keyCache, this.clock);
+    }
+    return Object.freeze({ config: Object.freeze({ ...config }), keySource });
+  }
+}

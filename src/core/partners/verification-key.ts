@@ -1,0 +1,112 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { parseCertificate, thumbprint, type OAuthCertificate } from '../certificates/oauth-certificate';
+
+/** A public key a partner signs with, and the identifiers a token header may name it by. */
+export interface VerificationKey {
+  key: KeyObject;
+  kid?: string;
+  x5t?: string;
+  x5tS256?: string;
+  /** Expiry of the certificate the key came from; an expired certificate's key is not used. */
+  notAfter?: number;
+}
+
+/** The keys of one partner (or authorization server) plus what its document says about it. */
+export interface KeySet {
+  keys: VerificationKey[];
+  /** The principal id a metadata document names (`serviceName`). */
+  applicationId?: string;
+  /** The realm a metadata document names (`realm`, or the part of `issuer` after `@`). */
+  realm?: string;
+}
+
+export function keyFromCertificate(certificate: OAuthCertificate): VerificationKey {
+  return {
+    key: certificate.publicKey,
+    kid: certificate.kid,
+    x5t: certificate.x5t,
+    x5tS256: certificate.x5tS256,
+    notAfter: certificate.notAfter.getTime(),
+  };
+}
+
+/**
+ * Finds the key a token header names: by `kid`, else `x5t`, else `x5t#S256` (Microsoft's tokens
+ * carry only `x5t`). Returns `undefined` when the header names a key the set lacks, and every
+ * usable key when the header names none (a partner has few keys; never another partner's).
+ */
+export function selectKeys(keys: readonly VerificationKey[], header: Record<string, unknown>, now: number): VerificationKey[] | undefined {
+  const usable = keys.filter((k) => k.notAfter === undefined || k.notAfter > now);
+  const by = (field: 'kid' | 'x5t' | 'x5tS256', value: unknown) => (typeof value === 'string' ? usable.filter((k) => k[field] === value) : undefined);
+  const named = by('kid', header.kid) ?? by('x5t', header.x5t) ?? by('x5tS256', header['x5t#S256']);
+  if (named === undefined) return usable;
+  return named.length > 0 ? named : undefined;
+}
+
+/** Reads a JWKS (RFC 7517 section 5): signature keys of type RSA or EC; others are skipped. */
+export function parseJwks(document: unknown): KeySet {
+  const keys = (document as { keys?: unknown })?.keys;
+  if (!Array.isArray(keys)) throw new Error('not a JWKS: no "keys" array');
+  const out: VerificationKey[] = [];
+  for (const jwk of keys as Array<Record<string, unknown>>) {
+    if (typeof jwk !== 'object' || jwk === null || (jwk.use !== undefined && jwk.use !== 'sig')) continue;
+    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC') continue;
+    let key: KeyObject;
+    try {
+      // Only the public members: a JWKS that leaks `d` must not make us hold a private key.
+      const { kty, n, e, crv, x, y } = jwk as Record<string, string>;
+      key = createPublicKey({ key: kty === 'RSA' ? { kty, n, e } : { kty, crv, x, y }, format: 'jwk' });
+    } catch {
+      continue;
+    }
+    const x5c = Array.isArray(jwk.x5c) && typeof jwk.x5c[0] === 'string' ? Buffer.from(jwk.x5c[0], 'base64') : undefined;
+    out.push({
+      key,
+      ...(typeof jwk.kid === 'string' && { kid: jwk.kid }),
+      ...((typeof jwk.x5t === 'string' || x5c) && { x5t: typeof jwk.x5t === 'string' ? jwk.x5t : thumbprint(x5c!, 'sha1') }),
+      ...((typeof jwk['x5t#S256'] === 'string' || x5c) && { x5tS256: typeof jwk['x5t#S256'] === 'string' ? (jwk['x5t#S256'] as string) : thumbprint(x5c!, 'sha256') }),
+    });
+  }
+  return { keys: out };
+}
+
+/** Member lookup ignoring case: SharePoint writes `keyValue`, Exchange `keyvalue` (shared/PROTOCOL.md). */
+function member(object: unknown, name: string): unknown {
+  if (typeof object !== 'object' || object === null) return undefined;
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(object)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+/**
+ * Reads a Microsoft auth-metadata document (`/metadata/json/1`): member names and the `usage` /
+ * `type` values match case-insensitively; `x5t` is always computed from the certificate itself
+ * (never taken from `keyinfo`, which may be absent or nested elsewhere).
+ */
+export function parseMetadataDocument(document: unknown): KeySet {
+  const keys = member(document, 'keys');
+  if (!Array.isArray(keys)) throw new Error('not an auth-metadata document: no "keys" array');
+  const out: VerificationKey[] = [];
+  for (const entry of keys) {
+    const usage = member(entry, 'usage');
+    if (typeof usage === 'string' && usage.toLowerCase() !== 'signing') continue;
+    const value = member(entry, 'keyvalue');
+    const type = member(value, 'type');
+    const der = member(value, 'value');
+    if (typeof type !== 'string' || type.toLowerCase() !== 'x509certificate' || typeof der !== 'string') continue;
+    try {
+      const pem = `-----BEGIN CERTIFICATE-----\n${der}\n-----END CERTIFICATE-----`;
+      out.push(keyFromCertificate(parseCertificate(pem, 'metadata key')));
+    } catch {
+      continue; // a weak or unreadable key is not a key we trust
+    }
+  }
+  const serviceName = member(document, 'serviceName');
+  const issuer = member(document, 'issuer');
+  const realm = member(document, 'realm') ?? (typeof issuer === 'string' && issuer.includes('@') ? issuer.slice(issuer.lastIndexOf('@') + 1) : undefined);
+  return {
+    keys: out,
+    ...(typeof serviceName === 'string' && { applicationId: serviceName }),
+    ...(typeof realm === 'string' && { realm }),
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Builds `WWW-Authenticate: Bearer ...` challenges (RFC 6750 section 3). One function, so every
+ * response escapes its parameters the same way: quoted-string rules (RFC 9110 section 5.6.4),
+ * with control characters removed, so a value can never break or inject into the header.
+ */
+
+/** Quotes a challenge parameter value. */
+export function quoteParameter(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return `"${value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/** The fixed part of a service's challenge: `realm` first (clients read it by position), then `client_id` and `trusted_issuers`. */
+export interface ChallengeParameters {
+  realm: string;
+  clientId: string;
+  trustedIssuers: readonly string[];
+  authorizationUri?: string;
+}
+
+/** Returns a builder that appends `error` / `error_description` to the service's fixed challenge. */
+export function createChallengeBuilder(parameters: ChallengeParameters): (error?: string, description?: string) => string {
+  const base =
+    `Bearer realm=${quoteParameter(parameters.realm)}, client_id=${quoteParameter(parameters.clientId)}` +
+    `, trusted_issuers=${quoteParameter(parameters.trustedIssuers.join(','))}` +
+    (parameters.authorizationUri ? `, authorization_uri=${quoteParameter(parameters.authorizationUri)}` : '');
+  return (error, description) =>
+    error ? `${base}, error=${quoteParameter(error)}${description ? `, error_description=${quoteParameter(description)}` : ''}` : base;
+}

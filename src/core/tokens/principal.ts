@@ -1,0 +1,64 @@
+import type { TrustLevel } from '../config/config-schema';
+import { TokenError } from '../errors/token-error';
+import type { UserIdentity } from './user-identity';
+
+/**
+ * Who is calling, as verification established it. This is `req.user` behind the strategy and
+ * the middleware.
+ */
+export interface Principal {
+  /** `app`: the partner calls as itself. `user`: it calls on behalf of `user`. */
+  kind: 'app' | 'user';
+  /** Our name for the partner application (its `name` in the configuration). */
+  partner: string;
+  /** The partner's principal id. */
+  applicationId: string;
+  /** The partner's realm. */
+  realm: string;
+  trustLevel: TrustLevel;
+  /** What the partner may call (from the configuration), checked by `requirePermission`. */
+  permissions: readonly string[];
+  /** `<principal id>@<realm>` of the acting application (`nameid`, or `act.nameid`). */
+  actor: string;
+  /** The user the call is made for, when `kind` is `user`. */
+  user?: UserIdentity & { id: string };
+  /** The token's `iss`. */
+  issuer: string;
+  /** Where trust came from: a partner's own signature, or an authorization server. */
+  source: 'partner' | 'authorization-server';
+  /** Expiry of the token, ms since the epoch. */
+  expiresAt: number;
+  /** All claims of the (outer) token, as sent. */
+  claims: Readonly<Record<string, unknown>>;
+}
+
+const TRUST_ORDER: Record<TrustLevel, number> = { User: 0, Application: 1, Full: 2 };
+
+/** A rule a route places on the principal: the same rules behind Passport and the plain middleware. */
+export type PrincipalRequirement =
+  | { kind: 'user-context' }
+  | { kind: 'app-only' }
+  | { kind: 'trust-level'; level: TrustLevel }
+  | { kind: 'permission'; permission: string };
+
+/** Throws a 403 `TokenError` (insufficient_scope) unless `principal` meets `requirement`. */
+export function checkRequirement(principal: Principal, requirement: PrincipalRequirement): void {
+  switch (requirement.kind) {
+    case 'user-context':
+      if (principal.kind !== 'user') throw new TokenError('user_context_required', 'this resource needs a call on behalf of a user');
+      return;
+    case 'app-only':
+      if (principal.kind !== 'app') throw new TokenError('app_only_required', 'this resource accepts only app-only calls');
+      return;
+    case 'trust-level':
+      if (TRUST_ORDER[principal.trustLevel] < TRUST_ORDER[requirement.level]) {
+        throw new TokenError('trust_level_insufficient', `this resource needs trust level ${requirement.level}`);
+      }
+      return;
+    case 'permission':
+      if (!principal.permissions.includes(requirement.permission)) {
+        throw new TokenError('permission_denied', `this resource needs permission ${requirement.permission}`);
+      }
+      return;
+  }
+}

@@ -1,0 +1,332 @@
+import type { Clock } from '../clock';
+import { VerifiedTokenCache } from '../caches/verified-token-cache';
+import type { ReplayStore } from '../caches/replay-store';
+import { TokenError, type TokenErrorCode } from '../errors/token-error';
+import { KeySourceUnavailable } from '../partners/key-source';
+import type { Partner, PartnerRegistry } from '../partners/partner-registry';
+import { selectKeys, type VerificationKey } from '../partners/verification-key';
+import { checkAudience, checkTimeWindow, checkUserRealm, userFromClaims, type TimeWindow } from './claim-checks';
+import { parseCompactJws, type CompactJws } from './compact-jws';
+import type { Principal } from './principal';
+import { formatPrincipal, parseName } from './principal-names';
+import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature } from './signature-algorithms';
+
+/** A structured accept / reject event: never the token, never a key. */
+export interface VerificationEvent {
+  type: 'accepted' | 'rejected';
+  /** The reason code of a rejection. */
+  code?: TokenErrorCode;
+  status?: number;
+  partner?: string;
+  realm?: string;
+  /** The user a user-context call named (its preferred identifier). */
+  userId?: string;
+  /** Whether an acceptance came from the verified-token cache. */
+  cached?: boolean;
+}
+
+/** One check `token explain` reports. */
+export interface CheckStep {
+  check: string;
+  detail: string;
+}
+
+/** Options of {@link TokenVerifier}; {@link S2SAuth} builds them from the configuration. */
+export interface TokenVerifierOptions {
+  serviceName: string;
+  realms: readonly string[];
+  hostnames: readonly string[];
+  clockSkewSeconds: number;
+  maxLifetimeSeconds: number;
+  maxTokenBytes: number;
+  registry: PartnerRegistry;
+  replayStore: ReplayStore;
+  verifiedTokenCacheSize: number;
+  clock: Clock;
+  /** Builds the `WWW-Authenticate` value for an error (see `createChallengeBuilder`). */
+  challenge: (error?: string, description?: string) => string;
+  onEvent?: (event: VerificationEvent) => void;
+}
+
+interface SignedToken {
+  partner: Partner;
+  applicationId: string;
+  realm: string;
+  claims: Record<string, unknown>;
+  window: TimeWindow;
+}
+
+type Trace = (check: string, detail: string) => void;
+const noTrace: Trace = () => {};
+
+/** The legacy outer token's window is recomputed by its writer: allow it this far outside the actor's. */
+const LEGACY_WINDOW_SLACK_SECONDS = 5;
+
+/**
+ * The one place every trust decision about an inbound token is made (framework-neutral).
+ * `verify(token)` resolves to a {@link Principal} or rejects with a {@link TokenError} whose
+ * `headers` are ready to send.
+ *
+ * Checks, in order: size; compact form; algorithm allow-list (asymmetric only; `none` only as the
+ * legacy outer token of a partner configured for it); no `crit`; `iss` names a known, enabled
+ * partner in its realm; a key of THAT partner (by `kid`, `x5t`, `x5t#S256`; keys in the token's
+ * own header - `jwk`, `jku`, `x5u`, `x5c` - are ignored); signature; `exp` / `nbf` with skew; the
+ * lifetime cap; `aud`; actor consistency; trust level (only `Full` names a user on its own
+ * authority, a `User` partner never calls app-only, users only of our realms); `jti` replay when
+ * the partner requires it.
+ *
+ * It does NOT check permissions or route rules: guards do, with {@link checkRequirement}.
+ */
+export class TokenVerifier {
+  private readonly cache: VerifiedTokenCache<{ principal: Principal; partner: Partner }>;
+  private readonly hostnames: readonly string[];
+
+  constructor(private readonly options: TokenVerifierOptions) {
+    this.cache = new VerifiedTokenCache(options.verifiedTokenCacheSize);
+    this.hostnames = options.hostnames.map((h) => h.toLowerCase());
+  }
+
+  /**
+   * The principal of a token verified before and still valid, synchronously, or `undefined`.
+   * Adapters call it first so a reused token costs one hash and one map lookup.
+   */
+  verifyCached(token: string): Principal | undefined {
+    if (token.length > this.options.maxTokenBytes) return undefined;
+    const key = VerifiedTokenCache.keyOf(token);
+    const entry = this.cache.get(key, this.options.clock());
+    if (!entry) return undefined;
+    if (!this.options.registry.isCurrent(entry.partner)) {
+      // Disabled, removed or changed since: verify afresh so the right code is reported.
+      this.cache.delete(key);
+      return undefined;
+    }
+    this.options.onEvent?.({ type: 'accepted', partner: entry.principal.partner, realm: entry.principal.realm, userId: entry.principal.user?.id, cached: true });
+    return entry.principal;
+  }
+
+  /** Verifies a token; see the class documentation for every check. */
+  async verify(token: string): Promise<Principal> {
+    const cached = this.verifyCached(token);
+    if (cached) return cached;
+    try {
+      const { principal, partner } = await this.check(token, noTrace);
+      if (!partner.config.requireUniqueJti) this.cache.set(VerifiedTokenCache.keyOf(token), { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
+      this.options.onEvent?.({ type: 'accepted', partner: principal.partner, realm: principal.realm, userId: principal.user?.id, cached: false });
+      return principal;
+    } catch (error) {
+      throw this.rejected(error);
+    }
+  }
+
+  /** Runs every check and reports each one passed, then the principal or the error (for `token explain`). */
+  async explain(token: string): Promise<{ steps: CheckStep[]; principal?: Principal; error?: TokenError }> {
+    const steps: CheckStep[] = [];
+    try {
+      const { principal } = await this.check(token, (check, detail) => steps.push({ check, detail }));
+      return { steps, principal };
+    } catch (error) {
+      if (error instanceof TokenError) return { steps, error: this.withHeaders(error) };
+      if (error instanceof KeySourceUnavailable) return { steps, error: this.withHeaders(toUnavailable(error)) };
+      throw error;
+    }
+  }
+
+  /** Attaches the challenge (and `Retry-After`) to an error made outside the verifier (guards, bearer extraction). */
+  withHeaders(error: TokenError): TokenError {
+    error.headers = { 'WWW-Authenticate': this.options.challenge(error.error, error.error ? error.message : undefined) };
+    if (error.retryAfterSeconds !== undefined) error.headers['Retry-After'] = String(error.retryAfterSeconds);
+    return error;
+  }
+
+  /**
+   * Records a refusal (an event) and attaches its headers: for errors of `verify` and for those
+   * adapters raise themselves (bearer extraction, guards), so every refusal is reported alike.
+   */
+  refuse(error: TokenError): TokenError {
+    this.options.onEvent?.({ type: 'rejected', code: error.code, status: error.status, ...(error.partner && { partner: error.partner }) });
+    return this.withHeaders(error);
+  }
+
+  private rejected(error: unknown): unknown {
+    const tokenError = error instanceof KeySourceUnavailable ? toUnavailable(error) : error;
+    return tokenError instanceof TokenError ? this.refuse(tokenError) : error;
+  }
+
+  private async check(token: string, trace: Trace): Promise<{ principal: Principal; partner: Partner }> {
+    if (token.length > this.options.maxTokenBytes) throw new TokenError('token_too_large', `the token is over ${this.options.maxTokenBytes} bytes`);
+    const jws = parseCompactJws(token);
+    trace('format', `compact JWS, alg ${String(jws.header.alg)}`);
+    if (jws.header.alg === 'none') return this.checkLegacy(jws, trace);
+
+    const signed = await this.checkSigned(jws, trace);
+    const { claims } = signed;
+    const act = claims.act;
+    let user: Principal['user'];
+    let actor: string;
+    if (act !== undefined) {
+      const actorName = (act as { nameid?: unknown } | null)?.nameid;
+      if (typeof actorName !== 'string') throw new TokenError('token_malformed', 'the act claim has no nameid');
+      actor = this.checkActor(actorName, signed);
+      user = userFromClaims(claims);
+      if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user');
+    } else {
+      actor = this.checkActor(typeof claims.nameid === 'string' ? claims.nameid : formatPrincipal(signed.applicationId, signed.realm), signed);
+    }
+    trace('actor', actor);
+    return this.finish(signed, user, actor, claims, trace);
+  }
+
+  /** Microsoft's legacy user-context token: unsigned outer token, signed actor token inside. */
+  private async checkLegacy(outer: CompactJws, trace: Trace): Promise<{ principal: Principal; partner: Partner }> {
+    const actorToken = outer.payload.actortoken;
+    if (typeof actorToken !== 'string') throw new TokenError('algorithm_not_allowed', 'unsigned tokens are refused');
+    const inner = parseCompactJws(actorToken);
+    if (inner.header.alg === 'none' || inner.payload.actortoken !== undefined) {
+      throw new TokenError('token_malformed', 'the actor token must be signed and cannot nest another');
+    }
+    const signed = await this.checkSigned(inner, trace);
+    const { partner, claims: actorClaims } = signed;
+    if (!partner.config.legacyTokens) throw new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens');
+    if (actorClaims.trustedfordelegation !== true && actorClaims.trustedfordelegation !== 'true') {
+      throw new TokenError('actor_mismatch', 'the actor token is not trusted for delegation');
+    }
+    const actor = this.checkActor(typeof actorClaims.nameid === 'string' ? actorClaims.nameid : '', signed);
+    const claims = outer.payload;
+    if (claims.iss !== actor || claims.aud !== actorClaims.aud) {
+      throw new TokenError('actor_mismatch', 'the outer token\'s iss or aud differs from its actor token\'s');
+    }
+    const window = checkTimeWindow(claims, this.timeOptions(partner));
+    if (window.nbf < signed.window.nbf - LEGACY_WINDOW_SLACK_SECONDS || window.exp > signed.window.exp + LEGACY_WINDOW_SLACK_SECONDS) {
+      throw new TokenError('actor_mismatch', 'the outer token\'s validity lies outside its actor token\'s');
+    }
+    const user = userFromClaims(claims);
+    if (!user) throw new TokenError('token_malformed', 'the legacy outer token names no user');
+    trace('legacy outer token', `iss, aud and window agree with the actor token; acting ${actor}`);
+    return this.finish({ ...signed, window: { nbf: Math.max(window.nbf, signed.window.nbf), exp: Math.min(window.exp, signed.window.exp) } }, user, actor, claims, trace);
+  }
+
+  /** Header, issuer, partner, key, signature, time and audience checks of one signed token. */
+  private async checkSigned(jws: CompactJws, trace: Trace): Promise<SignedToken> {
+    const { header, payload } = jws;
+    const alg = header.alg;
+    if (!isAllowedAlgorithm(alg)) throw new TokenError('algorithm_not_allowed', `algorithm ${typeof alg === 'string' ? alg.slice(0, 16) : '(none)'} is not allowed`);
+    if (header.crit !== undefined) throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused');
+    trace('algorithm', `${alg} is allowed`);
+
+    const iss = typeof payload.iss === 'string' ? parseName(payload.iss) : undefined;
+    if (!iss || iss.host !== undefined) throw new TokenError('token_malformed', 'the iss claim is not <principal id>@<realm>');
+    const match = await this.options.registry.findByIssuer(iss.principalId, iss.realm);
+    if (!match.partner) {
+      if (match.reason === 'key_source_unavailable') throw match.cause;
+      throw new TokenError(match.reason, match.reason === 'realm_mismatch' ? 'the issuer is a partner of another realm' : 'the issuer is not a known partner');
+    }
+    const { partner } = match;
+    if (!partner.config.enabled) throw tagged(new TokenError('partner_disabled', 'the partner is disabled'), partner);
+    trace('partner', `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`);
+
+    const key = await this.verifyWithPartnerKeys(jws, alg, partner);
+    trace('key', `${describeKey(key)} from ${partner.keySource!.description}`);
+    trace('signature', 'valid');
+
+    const now = this.options.clock();
+    const window = checkTimeWindow(payload, this.timeOptions(partner));
+    trace('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, now ${new Date(now).toISOString()}, skew ${this.options.clockSkewSeconds} s, lifetime ${window.exp - window.nbf} s`);
+    const audience = checkAudience(payload.aud, { serviceName: this.options.serviceName, realms: this.options.realms, hostnames: this.hostnames });
+    trace('audience', `${audience} is ours`);
+    return { partner, applicationId: match.applicationId, realm: match.realm, claims: payload, window };
+  }
+
+  private async verifyWithPartnerKeys(jws: CompactJws, alg: Parameters<typeof keyFitsAlgorithm>[1], partner: Partner): Promise<VerificationKey> {
+    const source = partner.keySource;
+    if (!source) throw tagged(new TokenError('key_not_found', 'no key source is configured for this partner'), partner);
+    const now = this.options.clock();
+    let candidates = selectKeys((await source.getKeys()).keys, jws.header, now);
+    if (!candidates) {
+      // An unknown key id may mean the partner rotated: refresh, within the cooldown.
+      const refreshed = await source.refreshForUnknownKey().catch((e: unknown) => {
+        if (e instanceof KeySourceUnavailable) return undefined;
+        throw e;
+      });
+      candidates = refreshed && selectKeys(refreshed.keys, jws.header, now);
+      if (!candidates) throw tagged(new TokenError('key_not_found', 'the token names a key this partner does not publish'), partner);
+    }
+    for (const candidate of candidates) {
+      if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
+    }
+    throw tagged(new TokenError('signature_invalid', 'the signature does not verify with the partner\'s keys'), partner);
+  }
+
+  /** The acting principal must be the issuer itself, or a client id the partner vouches for. */
+  private checkActor(actor: string, signed: SignedToken): string {
+    const expected = [signed.applicationId, ...signed.partner.config.clientIds].map((id) => formatPrincipal(id, signed.realm));
+    if (!expected.includes(actor)) throw tagged(new TokenError('actor_mismatch', 'the acting principal is neither the issuer nor a client it vouches for'), signed.partner);
+    return actor;
+  }
+
+  /** Trust-level rules, user realm, replay; then the principal. */
+  private async finish(
+    signed: SignedToken,
+    user: Principal['user'],
+    actor: string,
+    claims: Record<string, unknown>,
+    trace: Trace,
+  ): Promise<{ principal: Principal; partner: Partner }> {
+    const { partner } = signed;
+    const trust = partner.config.trustLevel;
+    if (!user && trust === 'User') throw tagged(new TokenError('app_only_not_allowed', 'a User-trust partner cannot call as itself'), partner);
+    if (user && trust !== 'Full') {
+      throw tagged(new TokenError('user_context_not_allowed', `a ${trust}-trust partner acts for a user only with a token from an authorization server`), partner);
+    }
+    if (user) checkUserRealm(user, this.options.realms);
+    trace('trust', user ? `${trust} trust may act for ${user.id}` : `${trust} trust may call as itself`);
+
+    if (partner.config.requireUniqueJti) {
+      if (typeof claims.jti !== 'string' || claims.jti === '') throw tagged(new TokenError('token_malformed', 'this partner\'s tokens must carry a jti'), partner);
+      const first = await this.options.replayStore.remember(`${partner.config.name}:${claims.jti}`, signed.window.exp * 1000 + this.options.clockSkewSeconds * 1000);
+      if (!first) throw tagged(new TokenError('token_replayed', 'this token has been used already'), partner);
+      trace('replay', `jti ${claims.jti} seen for the first time`);
+    }
+    const principal: Principal = {
+      kind: user ? 'user' : 'app',
+      partner: partner.config.name,
+      applicationId: signed.applicationId,
+      realm: signed.realm,
+      trustLevel: trust,
+      permissions: partner.config.permissions,
+      actor,
+      ...(user && { user }),
+      issuer: formatPrincipal(signed.applicationId, signed.realm),
+      source: 'partner',
+      expiresAt: signed.window.exp * 1000,
+      claims: Object.freeze({ ...claims }),
+    };
+    return { principal: Object.freeze(principal), partner };
+  }
+
+  private timeOptions(partner: Partner) {
+    return {
+      now: this.options.clock(),
+      skewSeconds: this.options.clockSkewSeconds,
+      maxLifetimeSeconds: partner.config.maxTokenLifetimeSeconds ?? this.options.maxLifetimeSeconds,
+      legacy: partner.config.legacyTokens,
+    };
+  }
+}
+
+/** Marks an error with the partner it concerns, for events. */
+function tagged(error: TokenError, partner: Partner): TokenError {
+  error.partner = partner.config.name;
+  return error;
+}
+
+function toUnavailable(error: KeySourceUnavailable): TokenError {
+  return new TokenError('key_source_unavailable', 'the partner\'s keys cannot be fetched right now', { cause: error, retryAfterSeconds: error.retryAfterSeconds });
+}
+
+function describeKey(key: VerificationKey): string {
+  return key.kid ? `kid ${key.kid}` : key.x5t ? `x5t ${key.x5t}` : 'an unnamed key';
+}
+
+function iso(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
+}

@@ -1,0 +1,69 @@
+import type { Request } from 'express';
+import { Strategy as BearerStrategy } from 'passport-http-bearer';
+import { TokenError } from '../core/errors/token-error';
+import { extractBearerToken } from '../core/tokens/bearer-token';
+import type { Principal } from '../core/tokens/principal';
+import type { TokenVerifier } from '../core/tokens/token-verifier';
+import { bearerRequestOf } from './express-request';
+
+/** The per-request strategy object Passport gives `authenticate` and the verify callback. */
+interface PassportActions {
+  success(user: Principal): void;
+  fail(challenge: string, status: number): void;
+  error(err: Error): void;
+}
+
+/**
+ * Sends a refusal the Passport way: `fail` for a bad request or token (400 / 401 / 403, with
+ * the challenge; Passport itself writes `WWW-Authenticate` only on 401, so it is set here for the
+ * others), `error` for an outage (503 through the app's error handler, so the request does not
+ * fall through to another strategy as if the token were bad).
+ */
+function refuse(actions: PassportActions, req: Request, verifier: TokenVerifier, error: unknown): void {
+  if (!(error instanceof TokenError)) return actions.error(error as Error);
+  // Errors from verify() already carry their headers and were reported; extraction errors are not yet.
+  const refusal = error.headers['WWW-Authenticate'] ? error : verifier.refuse(error);
+  if (refusal.status >= 500) return actions.error(refusal);
+  const challenge = refusal.headers['WWW-Authenticate']!;
+  if (refusal.status !== 401) req.res?.setHeader('WWW-Authenticate', challenge);
+  actions.fail(challenge, refusal.status);
+}
+
+/**
+ * The `s2s` Passport strategy, on passport-http-bearer: the token comes from the
+ * `Authorization` header only, and every decision is the {@link TokenVerifier}'s. On success
+ * `req.user` is the {@link Principal}.
+ *
+ * @example
+ * ```ts
+ * passport.use(s2s.strategy());
+ * app.get('/contacts', passport.authenticate('s2s', { session: false }), s2s.requireUser(), list);
+ * ```
+ */
+type VerifyWithRequest = (req: Request, token: string, done: (error: unknown, user?: Principal) => void) => void;
+
+export class PartnerBearerStrategy extends BearerStrategy<VerifyWithRequest> {
+  override name = 's2s';
+
+  constructor(private readonly verifier: TokenVerifier) {
+    super({ passReqToCallback: true, scope: [] }, function verify(this: PassportActions, req: Request, token: string, done: (err: unknown, user?: Principal) => void) {
+      const cached = verifier.verifyCached(token);
+      if (cached) return done(null, cached);
+      verifier.verify(token).then(
+        (principal) => done(null, principal),
+        (error: unknown) => refuse(this, req, verifier, error),
+      );
+    });
+  }
+
+  /** Refuses what passport-http-bearer would accept or answer without a challenge, then lets it extract the token. */
+  override authenticate(req: Request): void {
+    try {
+      extractBearerToken(bearerRequestOf(req));
+    } catch (error) {
+      // Passport calls authenticate on a per-request object that carries success / fail / error.
+      return refuse(this as unknown as PassportActions, req, this.verifier, error);
+    }
+    super.authenticate(req);
+  }
+}

@@ -1,0 +1,80 @@
+import express, { type ErrorRequestHandler } from 'express';
+import passport from 'passport';
+import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
+import type { PartnerConfigInput, S2SConfigInput } from '../../src/core/config/config-schema';
+import type { VerificationEvent } from '../../src/core/tokens/token-verifier';
+import type { TokenError } from '../../src/core/errors/token-error';
+import type { Clock } from '../../src/core/clock';
+import { IDS } from './certificates';
+import { serviceConfig } from './service';
+
+/**
+ * The contacts service (what we test) and the services that call it, each with its own
+ * certificate. `contacts` trusts them by certificate file with the given trust levels.
+ */
+export interface Suite {
+  contacts: S2SAuth;
+  messaging: S2SAuth;
+  scheduler: S2SAuth;
+  other: S2SAuth;
+  events: VerificationEvent[];
+}
+
+export async function createSuite(
+  options: { partners?: (certs: Record<'messaging' | 'scheduler' | 'other', string>) => PartnerConfigInput[]; contacts?: Partial<S2SConfigInput>; clock?: Clock } = {},
+): Promise<Suite> {
+  const clockOption = options.clock ? { clock: options.clock } : {};
+  const configs = {
+    messaging: await serviceConfig('messaging'),
+    scheduler: await serviceConfig('scheduler'),
+    other: await serviceConfig('other'),
+  };
+  const certs = { messaging: configs.messaging.signing!.certificate, scheduler: configs.scheduler.signing!.certificate, other: configs.other.signing!.certificate };
+  const partners = options.partners?.(certs) ?? [
+    { name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', permissions: ['contacts.read', 'contacts.write'], keySource: { kind: 'certificate', certificates: [certs.messaging] } },
+    { name: 'scheduler', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'User', keySource: { kind: 'certificate', certificates: [certs.scheduler] } },
+  ];
+  const events: VerificationEvent[] = [];
+  const contacts = createS2SAuth(await serviceConfig('contacts', { partners, ...options.contacts }), { ...clockOption, onEvent: (e) => events.push(e) });
+  return {
+    contacts,
+    messaging: createS2SAuth(configs.messaging, clockOption),
+    scheduler: createS2SAuth(configs.scheduler, clockOption),
+    other: createS2SAuth(configs.other, clockOption),
+    events,
+  };
+}
+
+/** Renders errors the way a user's handler would: status, headers, and the stable code. */
+export const errorHandler: ErrorRequestHandler = (err: TokenError, _req, res, _next) => {
+  res.status(err.status ?? 500).set(err.headers ?? {}).json({ code: err.code ?? 'internal' });
+};
+
+/** An app protecting `/whoami` (and guarded variants) with either the Passport strategy or the plain middleware. */
+export function protectedApp(s2s: S2SAuth, mode: 'passport' | 'middleware'): express.Express {
+  const app = express();
+  app.use(express.json());
+  let authenticate: express.RequestHandler;
+  if (mode === 'passport') {
+    const instance = new passport.Passport();
+    instance.use(s2s.strategy());
+    app.use(instance.initialize());
+    authenticate = instance.authenticate('s2s', { session: false });
+  } else {
+    authenticate = s2s.middleware();
+  }
+  const whoami: express.RequestHandler = (req, res) => {
+    res.json(req.user);
+  };
+  app.all('/whoami', authenticate, whoami);
+  app.get('/user-only', authenticate, s2s.requireUser(), whoami);
+  app.get('/app-only', authenticate, s2s.requireAppOnly(), whoami);
+  app.get('/full-only', authenticate, s2s.requireTrustLevel('Full'), whoami);
+  app.get('/write', authenticate, s2s.requirePermission('contacts.write'), whoami);
+  app.get('/admin', authenticate, s2s.requirePermission('contacts.admin'), whoami);
+  app.use(errorHandler);
+  return app;
+}
+
+/** Audience of the contacts service as partners address it. */
+export const CONTACTS_AUDIENCE = { principalId: IDS.contacts, host: 'contacts.contoso.com', realm: 'contoso.com' };

@@ -1,0 +1,24 @@
+import { createHmac, sign, type KeyObject } from 'node:crypto';
+
+const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/**
+ * Builds a token by hand, for tests that need what no honest issuer mints: other algorithms,
+ * embedded keys, wrong claims. `key` signs RS256/ES256 (node:crypto), an HMAC secret signs HS256,
+ * and `'none'` leaves the signature empty.
+ */
+export function craftToken(header: Record<string, unknown>, payload: Record<string, unknown>, key: KeyObject | { hmac: string | Buffer } | 'none'): string {
+  const input = `${b64(header)}.${b64(payload)}`;
+  if (key === 'none') return `${input}.`;
+  if ('hmac' in key) return `${input}.${createHmac('sha256', key.hmac).update(input).digest('base64url')}`;
+  const signature = header.alg === 'ES256' ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', Buffer.from(input), key);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+/** Flips one bit of the signature. */
+export function tamper(token: string): string {
+  const [h, p, s] = token.split('.');
+  const bytes = Buffer.from(s!, 'base64url');
+  bytes[0] = bytes[0]! ^ 1;
+  return `${h}.${p}.${bytes.toString('base64url')}`;
+}
