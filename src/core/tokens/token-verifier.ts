@@ -133,7 +133,8 @@ export class TokenVerifier {
 
   /** Attaches the challenge (and `Retry-After`) to an error made outside the verifier (guards, bearer extraction). */
   withHeaders(error: TokenError): TokenError {
-    error.headers = { 'WWW-Authenticate': this.options.challenge(error.error, error.error ? error.message : undefined) };
+    // A 503 is an outage, not a challenge to authenticate differently: Retry-After only.
+    error.headers = error.status < 500 ? { 'WWW-Authenticate': this.options.challenge(error.error, error.error ? error.message : undefined) } : {};
     if (error.retryAfterSeconds !== undefined) error.headers['Retry-After'] = String(error.retryAfterSeconds);
     return error;
   }
