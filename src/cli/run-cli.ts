@@ -3,6 +3,7 @@ import { certNew, CERT_NEW_HELP } from './cert-command';
 import { UsageError, type CliIo } from './cli-io';
 import { metadata, METADATA_HELP } from './metadata-command';
 import { tokenMint, TOKEN_MINT_HELP } from './token-command';
+import { tokenExplain, TOKEN_EXPLAIN_HELP } from './explain-command';
 
 const HELP = `Usage: s2s-oauth <command> [options]
 
@@ -10,6 +11,7 @@ Commands:
   cert new        create a self-signed OAuth certificate and key
   metadata        print the service's /metadata/json/1 document (or --jwks)
   token mint      mint a token for a partner (debugging)
+  token explain   "why 401?": every check a token passes or fails
 
 Run "s2s-oauth <command> --help" for a command's options.
 `;
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   'cert new': { run: certNew, help: CERT_NEW_HELP },
   metadata: { run: metadata, help: METADATA_HELP },
   'token mint': { run: tokenMint, help: TOKEN_MINT_HELP },
+  'token explain': { run: tokenExplain, help: TOKEN_EXPLAIN_HELP },
 };
 
 /**
