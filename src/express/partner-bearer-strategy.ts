@@ -47,9 +47,14 @@ export class PartnerBearerStrategy extends BearerStrategy<VerifyWithRequest> {
 
   constructor(private readonly verifier: TokenVerifier) {
     super({ passReqToCallback: true, scope: [] }, function verify(this: PassportActions, req: Request, token: string, done: (err: unknown, user?: Principal) => void) {
-      const cached = verifier.verifyCached(token);
-      if (cached) return done(null, cached);
-      verifier.verify(token).then(
+      let result: ReturnType<TokenVerifier['authenticate']>;
+      try {
+        result = verifier.authenticate(token);
+      } catch (error) {
+        return refuse(this, req, verifier, error);
+      }
+      if (!(result instanceof Promise)) return done(null, result);
+      result.then(
         (principal) => done(null, principal),
         (error: unknown) => refuse(this, req, verifier, error),
       );

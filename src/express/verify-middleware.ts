@@ -17,12 +17,17 @@ export function createVerifyMiddleware(verifier: TokenVerifier): RequestHandler 
     } catch (error) {
       return next(error instanceof TokenError ? verifier.refuse(error) : error);
     }
-    const cached = verifier.verifyCached(token);
-    if (cached) {
-      req.user = cached;
+    let result: ReturnType<TokenVerifier['authenticate']>;
+    try {
+      result = verifier.authenticate(token);
+    } catch (error) {
+      return next(error);
+    }
+    if (!(result instanceof Promise)) {
+      req.user = result;
       return next();
     }
-    verifier.verify(token).then((principal) => {
+    result.then((principal) => {
       req.user = principal;
       next();
     }, next);

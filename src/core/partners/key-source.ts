@@ -9,6 +9,8 @@ export interface KeySource {
   readonly description: string;
   /** The keys now: cached while fresh, else fetched. Throws {@link KeySourceUnavailable} when none are usable. */
   getKeys(): Promise<KeySet>;
+  /** Fresh keys already in memory, without any I/O; `undefined` when they must be (re)fetched. */
+  cachedKeys(): KeySet | undefined;
   /** Asked when a token names a key we lack: refetches unless one was made within the cooldown. */
   refreshForUnknownKey(): Promise<KeySet>;
 }
@@ -29,10 +31,13 @@ export class KeySourceUnavailable extends KeySourceError {
 export class StaticKeySource implements KeySource {
   private readonly promise: Promise<KeySet>;
   constructor(
-    keySet: KeySet,
+    private readonly keySet: KeySet,
     readonly description = 'configured certificates',
   ) {
     this.promise = Promise.resolve(keySet);
+  }
+  cachedKeys(): KeySet {
+    return this.keySet;
   }
   getKeys(): Promise<KeySet> {
     return this.promise;
@@ -86,8 +91,12 @@ export class RemoteKeySource implements KeySource {
     return entry && now - entry.fetchedAt < maxAgeMs ? entry.keySet : undefined;
   }
 
+  cachedKeys(): KeySet | undefined {
+    return this.cached(this.clock(), this.settings.ttlSeconds * 1000);
+  }
+
   getKeys(): Promise<KeySet> {
-    const fresh = this.cached(this.clock(), this.settings.ttlSeconds * 1000);
+    const fresh = this.cachedKeys();
     return fresh ? Promise.resolve(fresh) : this.load();
   }
 

@@ -6,6 +6,7 @@ import { parseCertificateBundle } from '../certificates/oauth-certificate';
 import { readPemFile } from '../certificates/read-pem-file';
 import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
 import { sameIdentifier } from '../tokens/principal-names';
+import type { MaybePromise } from '../maybe-async';
 import { keyFromCertificate, parseJwks, parseMetadataDocument, type KeySet } from './verification-key';
 
 /**
@@ -82,29 +83,45 @@ export class PartnerRegistry {
   }
 
   /**
-   * Finds the partner an `iss` of the form `<principal id>@<realm>` names. Partners configured
-   * by metadata URL without an `applicationId` / `realm` have their document read first.
+   * Finds the partner an `iss` of the form `<principal id>@<realm>` names: synchronously when
+   * every partner's identity is known, else after reading the metadata documents of partners
+   * configured by URL without an `applicationId` / `realm`.
    */
-  async findByIssuer(principalId: string, realm: string): Promise<IssuerMatch> {
-    let sawRealmMismatch = false;
+  findByIssuer(principalId: string, realm: string): MaybePromise<IssuerMatch> {
+    let realmMismatch = false;
+    let unresolved = false;
+    for (const partner of this.partners.values()) {
+      const { applicationId, realm: partnerRealm } = partner.config;
+      if (!applicationId || !partnerRealm) {
+        unresolved ||= !applicationId || sameIdentifier(applicationId, principalId);
+        continue;
+      }
+      if (!sameIdentifier(applicationId, principalId)) continue;
+      if (sameIdentifier(partnerRealm, realm)) return { partner, applicationId, realm: partnerRealm };
+      realmMismatch = true;
+    }
+    if (!unresolved) return { reason: realmMismatch ? 'realm_mismatch' : 'unknown_partner' };
+    return this.findAmongUnresolved(principalId, realm, realmMismatch);
+  }
+
+  private async findAmongUnresolved(principalId: string, realm: string, realmMismatch: boolean): Promise<IssuerMatch> {
     let unavailable: unknown;
     for (const partner of this.partners.values()) {
-      let identity: { applicationId?: string; realm?: string } = partner.config;
-      if (!identity.applicationId || !identity.realm) {
-        if (identity.applicationId && !sameIdentifier(identity.applicationId, principalId)) continue;
-        try {
-          const learned = await this.learnIdentity(partner);
-          identity = { applicationId: identity.applicationId ?? learned.applicationId, realm: identity.realm ?? learned.realm };
-        } catch (e) {
-          unavailable ??= e;
-          continue;
-        }
+      if (partner.config.applicationId && partner.config.realm) continue;
+      let learned: KeySet;
+      try {
+        learned = await this.learnIdentity(partner);
+      } catch (e) {
+        unavailable ??= e;
+        continue;
       }
-      if (!identity.applicationId || !sameIdentifier(identity.applicationId, principalId)) continue;
-      if (identity.realm && sameIdentifier(identity.realm, realm)) return { partner, applicationId: identity.applicationId, realm: identity.realm };
-      sawRealmMismatch = true;
+      const applicationId = partner.config.applicationId ?? learned.applicationId;
+      const partnerRealm = partner.config.realm ?? learned.realm;
+      if (!applicationId || !partnerRealm || !sameIdentifier(applicationId, principalId)) continue;
+      if (sameIdentifier(partnerRealm, realm)) return { partner, applicationId, realm: partnerRealm };
+      realmMismatch = true;
     }
-    if (sawRealmMismatch) return { reason: 'realm_mismatch' };
+    if (realmMismatch) return { reason: 'realm_mismatch' };
     return unavailable ? { reason: 'key_source_unavailable', cause: unavailable } : { reason: 'unknown_partner' };
   }
 

@@ -4,12 +4,13 @@ import type { ReplayStore } from '../caches/replay-store';
 import { TokenError, type TokenErrorCode } from '../errors/token-error';
 import { KeySourceUnavailable } from '../partners/key-source';
 import type { Partner, PartnerRegistry } from '../partners/partner-registry';
-import { selectKeys, type VerificationKey } from '../partners/verification-key';
+import { selectKeys, type KeySet, type VerificationKey } from '../partners/verification-key';
+import { chain, type MaybePromise } from '../maybe-async';
 import { checkAudience, checkTimeWindow, checkUserRealm, userFromClaims, type TimeWindow } from './claim-checks';
 import { parseCompactJws, type CompactJws } from './compact-jws';
 import type { Principal } from './principal';
 import { formatPrincipal, parseName } from './principal-names';
-import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature } from './signature-algorithms';
+import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './signature-algorithms';
 
 /** A structured accept / reject event: never the token, never a key. */
 export interface VerificationEvent {
@@ -48,6 +49,11 @@ export interface TokenVerifierOptions {
   onEvent?: (event: VerificationEvent) => void;
 }
 
+interface Verified {
+  principal: Principal;
+  partner: Partner;
+}
+
 interface SignedToken {
   partner: Partner;
   applicationId: string;
@@ -56,8 +62,11 @@ interface SignedToken {
   window: TimeWindow;
 }
 
-type Trace = (check: string, detail: string) => void;
-const noTrace: Trace = () => {};
+/**
+ * Records a passed check for `token explain`. Undefined when nobody listens, and always called as
+ * `trace?.(...)`, so on the hot path the detail strings are never even built.
+ */
+type Trace = ((check: string, detail: string) => void) | undefined;
 
 /** The legacy outer token's window is recomputed by its writer: allow it this far outside the actor's. */
 const LEGACY_WINDOW_SLACK_SECONDS = 5;
@@ -92,7 +101,10 @@ export class TokenVerifier {
    */
   verifyCached(token: string): Principal | undefined {
     if (token.length > this.options.maxTokenBytes) return undefined;
-    const key = VerifiedTokenCache.keyOf(token);
+    return this.fromCache(VerifiedTokenCache.keyOf(token));
+  }
+
+  private fromCache(key: string): Principal | undefined {
     const entry = this.cache.get(key, this.options.clock());
     if (!entry) return undefined;
     if (!this.options.registry.isCurrent(entry.partner)) {
@@ -105,17 +117,45 @@ export class TokenVerifier {
   }
 
   /** Verifies a token; see the class documentation for every check. */
-  async verify(token: string): Promise<Principal> {
-    const cached = this.verifyCached(token);
-    if (cached) return cached;
+  verify(token: string): Promise<Principal> {
     try {
-      const { principal, partner } = await this.check(token, noTrace);
-      if (!partner.config.requireUniqueJti) this.cache.set(VerifiedTokenCache.keyOf(token), { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
-      this.options.onEvent?.({ type: 'accepted', partner: principal.partner, realm: principal.realm, userId: principal.user?.id, cached: false });
-      return principal;
+      return Promise.resolve(this.authenticate(token));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * {@link verify} for adapters on a hot path: returns the principal synchronously whenever no
+   * I/O is pending (a cached token, or a partner whose keys are in memory), and a promise only
+   * when keys must be fetched or an asynchronous replay store answers. Throws (or rejects with)
+   * a {@link TokenError} that has been reported and carries its headers.
+   */
+  authenticate(token: string): MaybePromise<Principal> {
+    const key = token.length > this.options.maxTokenBytes ? undefined : VerifiedTokenCache.keyOf(token);
+    const cached = key && this.fromCache(key);
+    if (cached) return cached;
+    let checked: MaybePromise<Verified>;
+    try {
+      checked = this.check(token, undefined);
     } catch (error) {
       throw this.rejected(error);
     }
+    if (checked instanceof Promise) {
+      return checked.then(
+        (verified) => this.accepted(key, verified),
+        (error: unknown) => {
+          throw this.rejected(error);
+        },
+      );
+    }
+    return this.accepted(key, checked);
+  }
+
+  private accepted(key: string | undefined, { principal, partner }: Verified): Principal {
+    if (key && !partner.config.requireUniqueJti) this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
+    this.options.onEvent?.({ type: 'accepted', partner: principal.partner, realm: principal.realm, userId: principal.user?.id, cached: false });
+    return principal;
   }
 
   /** Runs every check and reports each one passed, then the principal or the error (for `token explain`). */
@@ -153,108 +193,124 @@ export class TokenVerifier {
     return tokenError instanceof TokenError ? this.refuse(tokenError) : error;
   }
 
-  private async check(token: string, trace: Trace): Promise<{ principal: Principal; partner: Partner }> {
+  private check(token: string, trace: Trace): MaybePromise<Verified> {
     if (token.length > this.options.maxTokenBytes) throw new TokenError('token_too_large', `the token is over ${this.options.maxTokenBytes} bytes`);
     const jws = parseCompactJws(token);
-    trace('format', `compact JWS, alg ${String(jws.header.alg)}`);
+    trace?.('format', `compact JWS, alg ${String(jws.header.alg)}`);
     if (jws.header.alg === 'none') return this.checkLegacy(jws, trace);
 
-    const signed = await this.checkSigned(jws, trace);
-    const { claims } = signed;
-    const act = claims.act;
-    let user: Principal['user'];
-    let actor: string;
-    if (act !== undefined) {
-      const actorName = (act as { nameid?: unknown } | null)?.nameid;
-      if (typeof actorName !== 'string') throw new TokenError('token_malformed', 'the act claim has no nameid');
-      actor = this.checkActor(actorName, signed);
-      user = userFromClaims(claims);
-      if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user');
-    } else {
-      actor = this.checkActor(typeof claims.nameid === 'string' ? claims.nameid : formatPrincipal(signed.applicationId, signed.realm), signed);
-    }
-    trace('actor', actor);
-    return this.finish(signed, user, actor, claims, trace);
+    return chain(this.checkSigned(jws, trace), (signed) => {
+      const { claims } = signed;
+      const act = claims.act;
+      let user: Principal['user'];
+      let actor: string;
+      if (act !== undefined) {
+        const actorName = (act as { nameid?: unknown } | null)?.nameid;
+        if (typeof actorName !== 'string') throw new TokenError('token_malformed', 'the act claim has no nameid');
+        actor = this.checkActor(actorName, signed);
+        user = userFromClaims(claims);
+        if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user');
+      } else {
+        actor = this.checkActor(typeof claims.nameid === 'string' ? claims.nameid : formatPrincipal(signed.applicationId, signed.realm), signed);
+      }
+      trace?.('actor', actor);
+      return this.finish(signed, user, actor, claims, trace);
+    });
   }
 
   /** Microsoft's legacy user-context token: unsigned outer token, signed actor token inside. */
-  private async checkLegacy(outer: CompactJws, trace: Trace): Promise<{ principal: Principal; partner: Partner }> {
+  private checkLegacy(outer: CompactJws, trace: Trace): MaybePromise<Verified> {
     const actorToken = outer.payload.actortoken;
     if (typeof actorToken !== 'string') throw new TokenError('algorithm_not_allowed', 'unsigned tokens are refused');
     const inner = parseCompactJws(actorToken);
     if (inner.header.alg === 'none' || inner.payload.actortoken !== undefined) {
       throw new TokenError('token_malformed', 'the actor token must be signed and cannot nest another');
     }
-    const signed = await this.checkSigned(inner, trace);
-    const { partner, claims: actorClaims } = signed;
-    if (!partner.config.legacyTokens) throw new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens');
-    if (actorClaims.trustedfordelegation !== true && actorClaims.trustedfordelegation !== 'true') {
-      throw new TokenError('actor_mismatch', 'the actor token is not trusted for delegation');
-    }
-    const actor = this.checkActor(typeof actorClaims.nameid === 'string' ? actorClaims.nameid : '', signed);
-    const claims = outer.payload;
-    if (claims.iss !== actor || claims.aud !== actorClaims.aud) {
-      throw new TokenError('actor_mismatch', 'the outer token\'s iss or aud differs from its actor token\'s');
-    }
-    const window = checkTimeWindow(claims, this.timeOptions(partner));
-    if (window.nbf < signed.window.nbf - LEGACY_WINDOW_SLACK_SECONDS || window.exp > signed.window.exp + LEGACY_WINDOW_SLACK_SECONDS) {
-      throw new TokenError('actor_mismatch', 'the outer token\'s validity lies outside its actor token\'s');
-    }
-    const user = userFromClaims(claims);
-    if (!user) throw new TokenError('token_malformed', 'the legacy outer token names no user');
-    trace('legacy outer token', `iss, aud and window agree with the actor token; acting ${actor}`);
-    return this.finish({ ...signed, window: { nbf: Math.max(window.nbf, signed.window.nbf), exp: Math.min(window.exp, signed.window.exp) } }, user, actor, claims, trace);
+    return chain(this.checkSigned(inner, trace), (signed) => {
+      const { partner, claims: actorClaims } = signed;
+      if (!partner.config.legacyTokens) throw tagged(new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens'), partner);
+      if (actorClaims.trustedfordelegation !== true && actorClaims.trustedfordelegation !== 'true') {
+        throw tagged(new TokenError('actor_mismatch', 'the actor token is not trusted for delegation'), partner);
+      }
+      const actor = this.checkActor(typeof actorClaims.nameid === 'string' ? actorClaims.nameid : '', signed);
+      const claims = outer.payload;
+      if (claims.iss !== actor || claims.aud !== actorClaims.aud) {
+        throw tagged(new TokenError('actor_mismatch', 'the outer token\'s iss or aud differs from its actor token\'s'), partner);
+      }
+      const window = checkTimeWindow(claims, this.timeOptions(partner));
+      if (window.nbf < signed.window.nbf - LEGACY_WINDOW_SLACK_SECONDS || window.exp > signed.window.exp + LEGACY_WINDOW_SLACK_SECONDS) {
+        throw tagged(new TokenError('actor_mismatch', 'the outer token\'s validity lies outside its actor token\'s'), partner);
+      }
+      const user = userFromClaims(claims);
+      if (!user) throw new TokenError('token_malformed', 'the legacy outer token names no user');
+      trace?.('legacy outer token', `iss, aud and window agree with the actor token; acting ${actor}`);
+      const window2 = { nbf: Math.max(window.nbf, signed.window.nbf), exp: Math.min(window.exp, signed.window.exp) };
+      return this.finish({ ...signed, window: window2 }, user, actor, claims, trace);
+    });
   }
 
   /** Header, issuer, partner, key, signature, time and audience checks of one signed token. */
-  private async checkSigned(jws: CompactJws, trace: Trace): Promise<SignedToken> {
+  private checkSigned(jws: CompactJws, trace: Trace): MaybePromise<SignedToken> {
     const { header, payload } = jws;
     const alg = header.alg;
     if (!isAllowedAlgorithm(alg)) throw new TokenError('algorithm_not_allowed', `algorithm ${typeof alg === 'string' ? alg.slice(0, 16) : '(none)'} is not allowed`);
     if (header.crit !== undefined) throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused');
-    trace('algorithm', `${alg} is allowed`);
+    trace?.('algorithm', `${alg} is allowed`);
 
     const iss = typeof payload.iss === 'string' ? parseName(payload.iss) : undefined;
     if (!iss || iss.host !== undefined) throw new TokenError('token_malformed', 'the iss claim is not <principal id>@<realm>');
-    const match = await this.options.registry.findByIssuer(iss.principalId, iss.realm);
-    if (!match.partner) {
-      if (match.reason === 'key_source_unavailable') throw match.cause;
-      throw new TokenError(match.reason, match.reason === 'realm_mismatch' ? 'the issuer is a partner of another realm' : 'the issuer is not a known partner');
-    }
-    const { partner } = match;
-    if (!partner.config.enabled) throw tagged(new TokenError('partner_disabled', 'the partner is disabled'), partner);
-    trace('partner', `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`);
+    return chain(this.options.registry.findByIssuer(iss.principalId, iss.realm), (match) => {
+      if (!match.partner) {
+        if (match.reason === 'key_source_unavailable') throw match.cause;
+        throw new TokenError(match.reason, match.reason === 'realm_mismatch' ? 'the issuer is a partner of another realm' : 'the issuer is not a known partner');
+      }
+      const { partner } = match;
+      if (!partner.config.enabled) throw tagged(new TokenError('partner_disabled', 'the partner is disabled'), partner);
+      trace?.('partner', `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`);
 
-    const key = await this.verifyWithPartnerKeys(jws, alg, partner);
-    trace('key', `${describeKey(key)} from ${partner.keySource!.description}`);
-    trace('signature', 'valid');
-
-    const now = this.options.clock();
-    const window = checkTimeWindow(payload, this.timeOptions(partner));
-    trace('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, now ${new Date(now).toISOString()}, skew ${this.options.clockSkewSeconds} s, lifetime ${window.exp - window.nbf} s`);
-    const audience = checkAudience(payload.aud, { serviceName: this.options.serviceName, realms: this.options.realms, hostnames: this.hostnames });
-    trace('audience', `${audience} is ours`);
-    return { partner, applicationId: match.applicationId, realm: match.realm, claims: payload, window };
+      return chain(this.verifyWithPartnerKeys(jws, alg, partner), (key) => {
+        trace?.('key', `${describeKey(key)} from ${partner.keySource!.description}`);
+        trace?.('signature', 'valid');
+        const window = checkTimeWindow(payload, this.timeOptions(partner));
+        trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, now ${new Date(this.options.clock()).toISOString()}, skew ${this.options.clockSkewSeconds} s, lifetime ${window.exp - window.nbf} s`);
+        const audience = checkAudience(payload.aud, { serviceName: this.options.serviceName, realms: this.options.realms, hostnames: this.hostnames });
+        trace?.('audience', `${audience} is ours`);
+        return { partner, applicationId: match.applicationId, realm: match.realm, claims: payload, window };
+      });
+    });
   }
 
-  private async verifyWithPartnerKeys(jws: CompactJws, alg: Parameters<typeof keyFitsAlgorithm>[1], partner: Partner): Promise<VerificationKey> {
+  /**
+   * Checks the signature with the keys of `partner` only: synchronously from cached keys, else
+   * after fetching them; a key id the partner does not publish triggers one cooldown-limited refresh.
+   */
+  private verifyWithPartnerKeys(jws: CompactJws, alg: AllowedAlgorithm, partner: Partner): MaybePromise<VerificationKey> {
     const source = partner.keySource;
     if (!source) throw tagged(new TokenError('key_not_found', 'no key source is configured for this partner'), partner);
-    const now = this.options.clock();
-    let candidates = selectKeys((await source.getKeys()).keys, jws.header, now);
-    if (!candidates) {
+    const withKeys = (keySet: KeySet | undefined): VerificationKey | undefined => {
+      const candidates = keySet && selectKeys(keySet.keys, jws.header, this.options.clock());
+      if (!candidates) return undefined;
+      for (const candidate of candidates) {
+        if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
+      }
+      throw tagged(new TokenError('signature_invalid', 'the signature does not verify with the partner\'s keys'), partner);
+    };
+    const cached = source.cachedKeys();
+    const now = cached && withKeys(cached);
+    if (now) return now;
+    const refresh = async () => {
+      const fetched = cached ? undefined : withKeys(await source.getKeys());
+      if (fetched) return fetched;
       // An unknown key id may mean the partner rotated: refresh, within the cooldown.
       const refreshed = await source.refreshForUnknownKey().catch((e: unknown) => {
         if (e instanceof KeySourceUnavailable) return undefined;
         throw e;
       });
-      candidates = refreshed && selectKeys(refreshed.keys, jws.header, now);
-      if (!candidates) throw tagged(new TokenError('key_not_found', 'the token names a key this partner does not publish'), partner);
-    }
-    for (const candidate of candidates) {
-      if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
-    }
-    throw tagged(new TokenError('signature_invalid', 'the signature does not verify with the partner\'s keys'), partner);
+      const found = withKeys(refreshed);
+      if (!found) throw tagged(new TokenError('key_not_found', 'the token names a key this partner does not publish'), partner);
+      return found;
+    };
+    return refresh();
   }
 
   /** The acting principal must be the issuer itself, or a client id the partner vouches for. */
@@ -265,13 +321,7 @@ export class TokenVerifier {
   }
 
   /** Trust-level rules, user realm, replay; then the principal. */
-  private async finish(
-    signed: SignedToken,
-    user: Principal['user'],
-    actor: string,
-    claims: Record<string, unknown>,
-    trace: Trace,
-  ): Promise<{ principal: Principal; partner: Partner }> {
+  private finish(signed: SignedToken, user: Principal['user'], actor: string, claims: Record<string, unknown>, trace: Trace): MaybePromise<Verified> {
     const { partner } = signed;
     const trust = partner.config.trustLevel;
     if (!user && trust === 'User') throw tagged(new TokenError('app_only_not_allowed', 'a User-trust partner cannot call as itself'), partner);
@@ -279,15 +329,9 @@ export class TokenVerifier {
       throw tagged(new TokenError('user_context_not_allowed', `a ${trust}-trust partner acts for a user only with a token from an authorization server`), partner);
     }
     if (user) checkUserRealm(user, this.options.realms);
-    trace('trust', user ? `${trust} trust may act for ${user.id}` : `${trust} trust may call as itself`);
+    trace?.('trust', user ? `${trust} trust may act for ${user.id}` : `${trust} trust may call as itself`);
 
-    if (partner.config.requireUniqueJti) {
-      if (typeof claims.jti !== 'string' || claims.jti === '') throw tagged(new TokenError('token_malformed', 'this partner\'s tokens must carry a jti'), partner);
-      const first = await this.options.replayStore.remember(`${partner.config.name}:${claims.jti}`, signed.window.exp * 1000 + this.options.clockSkewSeconds * 1000);
-      if (!first) throw tagged(new TokenError('token_replayed', 'this token has been used already'), partner);
-      trace('replay', `jti ${claims.jti} seen for the first time`);
-    }
-    const principal: Principal = {
+    const principal: Principal = Object.freeze({
       kind: user ? 'user' : 'app',
       partner: partner.config.name,
       applicationId: signed.applicationId,
@@ -299,9 +343,17 @@ export class TokenVerifier {
       issuer: formatPrincipal(signed.applicationId, signed.realm),
       source: 'partner',
       expiresAt: signed.window.exp * 1000,
-      claims: Object.freeze({ ...claims }),
-    };
-    return { principal: Object.freeze(principal), partner };
+      // The parsed claims are ours alone (parseCompactJws made them): freeze, no copy.
+      claims: Object.freeze(claims),
+    });
+    if (!partner.config.requireUniqueJti) return { principal, partner };
+    if (typeof claims.jti !== 'string' || claims.jti === '') throw tagged(new TokenError('token_malformed', 'this partner\'s tokens must carry a jti'), partner);
+    const jti = claims.jti;
+    return chain(this.options.replayStore.remember(`${partner.config.name}:${jti}`, (signed.window.exp + this.options.clockSkewSeconds) * 1000), (first) => {
+      if (!first) throw tagged(new TokenError('token_replayed', 'this token has been used already'), partner);
+      trace?.('replay', `jti ${jti} seen for the first time`);
+      return { principal, partner };
+    });
   }
 
   private timeOptions(partner: Partner) {

@@ -1,0 +1,147 @@
+// `npm run bench`: requests/s, p50/p99 and server CPU per request of one Express route, bare and
+// behind each auth variant, in ONE run (shared/PERFORMANCE.md). Server and load generator run in
+// separate processes pinned to separate cores; every variant runs in every round, in rotated
+// order; ratios are taken within a round. `--quick` for a short smoke run.
+const { execFileSync, spawn } = require('node:child_process');
+const { mkdtempSync, writeFileSync, existsSync } = require('node:fs');
+const { tmpdir, cpus } = require('node:os');
+const { join } = require('node:path');
+const { createS2SAuth, createOAuthCertificate } = require('s2s-oauth');
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 1 : 3;
+const WARMUP = quick ? 1 : 2;
+const DURATION = quick ? 3 : 10;
+const CONNECTIONS = 50;
+const COLD_TOKENS = quick ? 12_000 : 30_000; // > verifiedTokenCache.maxEntries (10,000): every request misses
+const VARIANTS = ['bare', 'passport-ceiling', 'strategy', 'middleware', 'auth0', 'raw-crypto', 'middleware-cold'];
+const COLD = new Set(['raw-crypto', 'middleware-cold']);
+const IDS = { contacts: '11111111-1111-4111-8111-111111111111', messaging: '22222222-2222-4222-8222-222222222222' };
+const pinned = existsSync('/usr/bin/taskset') && cpus().length >= 2;
+
+function node(core, args) {
+  return pinned ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
+}
+
+async function writeService(dir, name, extra) {
+  const { certificatePem, privateKeyPem } = await createOAuthCertificate({ realm: 'contoso.com', name });
+  writeFileSync(join(dir, `${name}-cert.pem`), certificatePem);
+  writeFileSync(join(dir, `${name}-key.pem`), privateKeyPem, { mode: 0o600 });
+  const config = { serviceName: IDS[name], realm: 'contoso.com', hostnames: ['127.0.0.1'], signing: { certificate: `${name}-cert.pem`, privateKey: `${name}-key.pem` }, ...extra };
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(config));
+  return join(dir, `${name}.json`);
+}
+
+async function prepare() {
+  const dir = mkdtempSync(join(tmpdir(), 's2s-bench-'));
+  const messagingConfig = await writeService(dir, 'messaging', {});
+  const contactsConfig = await writeService(dir, 'contacts', {
+    partners: [{ name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: ['messaging-cert.pem'] } }],
+  });
+  const { loadConfig } = require('s2s-oauth');
+  const messaging = createS2SAuth(loadConfig(messagingConfig));
+  const audience = { principalId: IDS.contacts, host: '127.0.0.1', realm: 'contoso.com' };
+  const mint = () => messaging.issuer.mint({ audience, lifetimeSeconds: 3600 }).then((m) => m.token);
+  const token = await mint();
+  process.stdout.write(`minting ${COLD_TOKENS} distinct tokens for the cold case... `);
+  const cold = [];
+  for (let i = 0; i < COLD_TOKENS; i += 500) cold.push(...(await Promise.all(Array.from({ length: Math.min(500, COLD_TOKENS - i) }, mint))));
+  console.log('done');
+  const tokensFile = join(dir, 'cold-tokens.json');
+  writeFileSync(tokensFile, JSON.stringify(cold));
+  const setupFile = join(dir, 'setup.json');
+  const [, payload] = token.split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+  writeFileSync(setupFile, JSON.stringify({ contactsConfig, partnerCertificate: join(dir, 'messaging-cert.pem'), partnerJwks: messaging.jwks(), audience: claims.aud, issuer: claims.iss }));
+  return { token, cold, tokensFile, setupFile };
+}
+
+function startServer(variant, setupFile) {
+  const [cmd, args] = node(0, [join(__dirname, 'server.js'), variant, setupFile]);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  return new Promise((resolve, reject) => {
+    child.stdout.once('data', (data) => resolve({ child, port: JSON.parse(data.toString()).port }));
+    child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
+  });
+}
+
+function load(url, token, tokensFile, duration) {
+  const [cmd, args] = node(1, [join(__dirname, 'load.js'), JSON.stringify({ url, token, tokensFile, duration, connections: CONNECTIONS })]);
+  return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').pop());
+}
+
+const stats = (port) => fetch(`http://127.0.0.1:${port}/__stats`).then((r) => r.json());
+const flip = (token) => {
+  const [h, p, s] = token.split('.');
+  const bytes = Buffer.from(s, 'base64url');
+  bytes[0] ^= 1;
+  return `${h}.${p}.${bytes.toString('base64url')}`;
+};
+
+/** A variant that answers wrongly is not measured: 200 with the token, 401 without, 401 with a flipped signature bit. */
+async function check(variant, port, token) {
+  const status = async (auth) => (await fetch(`http://127.0.0.1:${port}/r`, { headers: auth ? { authorization: auth } : {} })).status;
+  const got = [await status(`Bearer ${token}`), await status(undefined), await status(`Bearer ${flip(token)}`)];
+  const want = variant === 'bare' ? [200, 200, 200] : variant === 'passport-ceiling' ? [200, 401, 200] : [200, 401, 401];
+  if (got.join() !== want.join()) throw new Error(`${variant} answered ${got.join('/')} instead of ${want.join('/')}: not measured`);
+}
+
+async function measure(variant, prepared) {
+  const { child, port } = await startServer(variant, prepared.setupFile);
+  try {
+    const token = COLD.has(variant) ? prepared.cold[0] : prepared.token;
+    await check(variant, port, token);
+    const url = `http://127.0.0.1:${port}/r`;
+    const tokensFile = COLD.has(variant) ? prepared.tokensFile : undefined;
+    load(url, token, tokensFile, WARMUP);
+    const before = await stats(port);
+    const result = load(url, token, tokensFile, DURATION);
+    const after = await stats(port);
+    const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
+    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${variant}: ${result.non2xx} non-2xx and ${result.errors} errors under load`);
+    return { ...result, cpuPerRequest: cpuMicros / (after.requests - before.requests) };
+  } finally {
+    child.kill();
+  }
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (x, digits = 2) => x.toFixed(digits);
+
+(async () => {
+  console.log(`s2s-oauth benchmark: ${ROUNDS} round(s), ${WARMUP}s warm-up + ${DURATION}s, ${CONNECTIONS} connections, ${pinned ? 'server on core 0, load on core 1' : 'NOT pinned (no taskset)'}`);
+  console.log(`node ${process.version}, ${cpus()[0].model}, ${new Date().toISOString().slice(0, 10)}`);
+  const prepared = await prepare();
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
+    const round = {};
+    for (const variant of order) {
+      round[variant] = await measure(variant, prepared);
+      console.log(`round ${r + 1}  ${variant.padEnd(17)} ${fmt(round[variant].rps, 0).padStart(7)} req/s  p50 ${round[variant].p50} ms  p99 ${round[variant].p99} ms  ${fmt(round[variant].cpuPerRequest, 1)} µs CPU/req`);
+    }
+    rounds.push(round);
+  }
+  const ratio = (a, b) => rounds.map((round) => round[a].rps / round[b].rps);
+  const summary = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
+  console.log('\n| variant | req/s (median) | p50 / p99 ms | server CPU µs/req | vs bare (median, min-max) |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const v of VARIANTS) {
+    const med = (k) => median(rounds.map((round) => round[v][k]));
+    console.log(`| ${v} | ${fmt(med('rps'), 0)} | ${med('p50')} / ${med('p99')} | ${fmt(med('cpuPerRequest'), 1)} | ${summary(ratio(v, 'bare'))} |`);
+  }
+  const targets = [
+    ['strategy vs bare', ratio('strategy', 'bare'), 0.65],
+    ['strategy vs express-oauth2-jwt-bearer', ratio('strategy', 'auth0'), 1.1],
+    ['middleware vs bare', ratio('middleware', 'bare'), 0.88],
+    ['middleware vs express-oauth2-jwt-bearer', ratio('middleware', 'auth0'), 1.4],
+    ['strategy vs the Passport ceiling', ratio('strategy', 'passport-ceiling'), 0.95],
+    ['cold (distinct tokens) vs raw node:crypto verify', ratio('middleware-cold', 'raw-crypto'), 0.9],
+  ];
+  console.log('\n| ratio | median (min-max) | target | met |');
+  console.log('|---|---:|---:|:---:|');
+  for (const [name, xs, target] of targets) console.log(`| ${name} | ${summary(xs)} | >= ${target} | ${median(xs) >= target ? 'yes' : 'NO'} |`);
+})().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
