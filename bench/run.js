@@ -3,6 +3,7 @@
 // separate processes pinned to separate cores; every variant runs in every round, in rotated
 // order; ratios are taken within a round. `--quick` for a short smoke run.
 const { execFileSync, spawn } = require('node:child_process');
+const http = require('node:http');
 const { mkdtempSync, writeFileSync, existsSync } = require('node:fs');
 const { tmpdir, cpus } = require('node:os');
 const { join } = require('node:path');
@@ -14,8 +15,11 @@ const WARMUP = quick ? 1 : 2;
 const DURATION = quick ? 3 : 10;
 const CONNECTIONS = 50;
 const COLD_TOKENS = quick ? 12_000 : 30_000; // > verifiedTokenCache.maxEntries (10,000): every request misses
-const VARIANTS = ['bare', 'passport-ceiling', 'strategy', 'middleware', 'auth0', 'raw-crypto', 'middleware-cold'];
-const COLD = new Set(['raw-crypto', 'middleware-cold']);
+const ALL_VARIANTS = ['bare', 'passport-ceiling', 'strategy', 'middleware', 'auth0', 'raw-crypto', 'middleware-cold'];
+// `--only a,b` measures a subset (always with bare); `middleware-cold-nocache` is a diagnostic variant.
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const VARIANTS = only ? ['bare', ...only.filter((v) => v !== 'bare')] : ALL_VARIANTS;
+const COLD = new Set(['raw-crypto', 'middleware-cold', 'middleware-cold-nocache']);
 const IDS = { contacts: '11111111-1111-4111-8111-111111111111', messaging: '22222222-2222-4222-8222-222222222222' };
 const pinned = existsSync('/usr/bin/taskset') && cpus().length >= 2;
 
@@ -70,7 +74,18 @@ function load(url, token, tokensFile, duration) {
   return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').pop());
 }
 
-const stats = (port) => fetch(`http://127.0.0.1:${port}/__stats`).then((r) => r.json());
+/** A control request on a fresh connection (a pooled keep-alive socket may be closed by then). */
+function get(port, path, authorization) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers: authorization ? { authorization } : {} }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+  });
+}
+const stats = (port) => get(port, '/__stats').then((r) => JSON.parse(r.body));
 const flip = (token) => {
   const [h, p, s] = token.split('.');
   const bytes = Buffer.from(s, 'base64url');
@@ -80,7 +95,7 @@ const flip = (token) => {
 
 /** A variant that answers wrongly is not measured: 200 with the token, 401 without, 401 with a flipped signature bit. */
 async function check(variant, port, token) {
-  const status = async (auth) => (await fetch(`http://127.0.0.1:${port}/r`, { headers: auth ? { authorization: auth } : {} })).status;
+  const status = async (auth) => (await get(port, '/r', auth)).status;
   const got = [await status(`Bearer ${token}`), await status(undefined), await status(`Bearer ${flip(token)}`)];
   const want = variant === 'bare' ? [200, 200, 200] : variant === 'passport-ceiling' ? [200, 401, 200] : [200, 401, 401];
   if (got.join() !== want.join()) throw new Error(`${variant} answered ${got.join('/')} instead of ${want.join('/')}: not measured`);
@@ -122,7 +137,7 @@ const fmt = (x, digits = 2) => x.toFixed(digits);
     }
     rounds.push(round);
   }
-  const ratio = (a, b) => rounds.map((round) => round[a].rps / round[b].rps);
+  const ratio = (a, b) => rounds.map((round) => (round[a] && round[b] ? round[a].rps / round[b].rps : NaN));
   const summary = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
   console.log('\n| variant | req/s (median) | p50 / p99 ms | server CPU µs/req | vs bare (median, min-max) |');
   console.log('|---|---:|---:|---:|---:|');
@@ -140,7 +155,7 @@ const fmt = (x, digits = 2) => x.toFixed(digits);
   ];
   console.log('\n| ratio | median (min-max) | target | met |');
   console.log('|---|---:|---:|:---:|');
-  for (const [name, xs, target] of targets) console.log(`| ${name} | ${summary(xs)} | >= ${target} | ${median(xs) >= target ? 'yes' : 'NO'} |`);
+  for (const [name, xs, target] of targets.filter(([, xs]) => xs.every(Number.isFinite))) console.log(`| ${name} | ${summary(xs)} | >= ${target} | ${median(xs) >= target ? 'yes' : 'NO'} |`);
 })().catch((error) => {
   console.error(error);
   process.exitCode = 1;

@@ -30,8 +30,11 @@ async function mount() {
     }
     case 'strategy':
     case 'middleware':
-    case 'middleware-cold': {
-      const s2s = createS2SAuth(loadConfig(setup.contactsConfig));
+    case 'middleware-cold':
+    case 'middleware-cold-nocache': {
+      const config = loadConfig(setup.contactsConfig);
+      if (variant === 'middleware-cold-nocache') config.verifiedTokenCache.maxEntries = 0;
+      const s2s = createS2SAuth(config);
       if (variant === 'strategy') {
         passport.use(s2s.strategy());
         return app.get('/r', passport.authenticate('s2s', { session: false }), ok);

@@ -32,3 +32,16 @@ export { formatAudience, formatPrincipal, parseName, type ParsedName } from './c
 export type { UserIdentity } from './core/tokens/user-identity';
 export { buildMetadataDocument, buildJwks, type MetadataDocument, type MetadataKey } from './core/metadata/metadata-document';
 export { createMetadataRouter, type MetadataRouterOptions, type MetadataPublisher } from './express/metadata-router';
+export { TokenError, TOKEN_ERROR_CODES, type TokenErrorCode, type BearerErrorValue } from './core/errors/token-error';
+export { TokenVerifier, type TokenVerifierOptions, type VerificationEvent, type CheckStep } from './core/tokens/token-verifier';
+export { checkRequirement, type Principal, type PrincipalRequirement } from './core/tokens/principal';
+export { extractBearerToken, type BearerRequestLike } from './core/tokens/bearer-token';
+export { createChallengeBuilder, quoteParameter, type ChallengeParameters } from './core/tokens/bearer-challenge';
+export { PartnerRegistry, type Partner, type IssuerMatch } from './core/partners/partner-registry';
+export { KeySourceUnavailable, type KeySource } from './core/partners/key-source';
+export { KeySourceError } from './core/partners/fetch-document';
+export type { VerificationKey, KeySet } from './core/partners/verification-key';
+export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
+export { PartnerBearerStrategy } from './express/partner-bearer-strategy';
+export { createVerifyMiddleware } from './express/verify-middleware';
+export { createGuard } from './express/guards';
