@@ -45,3 +45,6 @@ export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store'
 export { PartnerBearerStrategy } from './express/partner-bearer-strategy';
 export { createVerifyMiddleware } from './express/verify-middleware';
 export { createGuard } from './express/guards';
+export { createPartnerFetch, PartnerFetchError, type PartnerFetch, type PartnerFetchInit, type GetTokenOptions, type PartnerFetchDependencies } from './client/partner-fetch';
+export { OutboundTokenCache } from './client/outbound-token-cache';
+export { parseBearerChallenge } from './client/bearer-challenge-parser';

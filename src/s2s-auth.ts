@@ -15,6 +15,7 @@ import { PartnerBearerStrategy } from './express/partner-bearer-strategy';
 import { createVerifyMiddleware } from './express/verify-middleware';
 import { createGuard } from './express/guards';
 import './express/typed-user';
+import { createPartnerFetch, type PartnerFetch } from './client/partner-fetch';
 
 /** Options of {@link createS2SAuth} that are not part of the configuration file. */
 export interface S2SAuthOptions {
@@ -24,7 +25,7 @@ export interface S2SAuthOptions {
   onEvent?: (event: VerificationEvent) => void;
   /** Where seen `jti`s are kept for partners with `requireUniqueJti` (default: in-process, bounded by `replayCache.maxEntries`). */
   replayStore?: ReplayStore;
-  /** The fetch used for key sources (default `globalThis.fetch`). */
+  /** The fetch used for key sources and partner calls (default `globalThis.fetch`). */
   fetch?: typeof fetch;
 }
 
@@ -52,8 +53,12 @@ export class S2SAuth {
   /** The framework-neutral verifier behind the strategy and the middleware. */
   readonly verifier: TokenVerifier;
   protected readonly clock: Clock;
+  private sharedFetch: PartnerFetch | undefined;
 
-  constructor(config: S2SConfigInput | ResolvedConfig, options: S2SAuthOptions = {}) {
+  constructor(
+    config: S2SConfigInput | ResolvedConfig,
+    private readonly options: S2SAuthOptions = {},
+  ) {
     this.config = parseConfig(config);
     this.clock = options.clock ?? systemClock;
     this.signingKeys = loadSigningKeys(this.config.signing, this.clock);
@@ -81,6 +86,23 @@ export class S2SAuth {
       }),
       ...(options.onEvent && { onEvent: options.onEvent }),
     });
+  }
+
+  /**
+   * The partner fetch wrapper: `fetch`'s signature, plus `init.actAs` (a user) and `init.partner`.
+   * Without options it returns one shared instance (one token cache for the service).
+   */
+  fetch(options: { fetch?: typeof fetch } = {}): PartnerFetch {
+    if (!options.fetch && this.sharedFetch) return this.sharedFetch;
+    const created = createPartnerFetch({
+      registry: this.partners,
+      issuer: this.issuer,
+      settings: this.config.outbound,
+      clock: this.clock,
+      ...((options.fetch ?? this.options.fetch) && { fetch: options.fetch ?? this.options.fetch }),
+    });
+    if (!options.fetch) this.sharedFetch = created;
+    return created;
   }
 
   /** The `s2s` Passport strategy: `passport.use(s2s.strategy())`. */

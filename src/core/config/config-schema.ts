@@ -97,6 +97,15 @@ export const configSchema = z
         allowInsecureHosts: z.array(nonEmpty).default([]),
       })
       .prefault({}),
+    outbound: z
+      .strictObject({
+        allowInsecureHosts: z.array(nonEmpty).default([]),
+        refreshBeforeExpirySeconds: z.number().int().min(0).max(1800).default(60),
+        refreshJitterSeconds: z.number().int().min(0).max(600).default(15),
+        maxCachedTokens: z.number().int().min(1).max(1_000_000).default(10_000),
+        discoveryTimeoutMs: z.number().int().min(100).max(60000).default(5000),
+      })
+      .prefault({}),
     verifiedTokenCache: z.strictObject({ maxEntries: z.number().int().min(0).max(1_000_000).default(10_000) }).prefault({}),
     replayCache: z.strictObject({ maxEntries: z.number().int().min(1).max(10_000_000).default(100_000) }).prefault({}),
     partners: z.array(partnerSchema).default([]),
@@ -111,6 +120,9 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['partners', i, 'applicationId'], message: 'required unless keySource.kind is "metadata"' });
       }
     });
+    if (config.outbound.refreshBeforeExpirySeconds + config.outbound.refreshJitterSeconds >= config.tokens.lifetimeSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['outbound', 'refreshBeforeExpirySeconds'], message: 'with refreshJitterSeconds, must be less than tokens.lifetimeSeconds' });
+    }
     if (config.tokens.lifetimeSeconds > config.tokens.maxInboundLifetimeSeconds) {
       ctx.addIssue({ code: 'custom', path: ['tokens', 'lifetimeSeconds'], message: 'must not exceed tokens.maxInboundLifetimeSeconds' });
     }

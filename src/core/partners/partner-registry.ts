@@ -77,6 +77,21 @@ export class PartnerRegistry {
     return this.partners.get(name);
   }
 
+  /** The current partners, without copying (for lookups on a hot path). */
+  all(): IterableIterator<Partner> {
+    return this.partners.values();
+  }
+
+  /**
+   * The partner's principal id and realm: from the configuration, else from its metadata document
+   * (fetched through its key source). Either may stay undefined (a realm can be discovered).
+   */
+  identityOf(partner: Partner): MaybePromise<{ applicationId?: string; realm?: string }> {
+    const { applicationId, realm } = partner.config;
+    if ((applicationId && realm) || partner.config.keySource?.kind !== 'metadata') return { applicationId, realm };
+    return this.learnIdentity(partner).then((learned) => ({ applicationId: applicationId ?? learned.applicationId, realm: realm ?? learned.realm }));
+  }
+
   /** Whether `partner` is still the current, enabled definition (used by the verified-token cache). */
   isCurrent(partner: Partner): boolean {
     return partner.config.enabled && this.partners.get(partner.config.name) === partner;
