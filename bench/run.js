@@ -38,7 +38,7 @@ async function writeService(dir, name, extra) {
 
 async function prepare() {
   const dir = mkdtempSync(join(tmpdir(), 's2s-bench-'));
-  const messagingConfig = await writeService(dir, 'messaging', {});
+  const messagingConfig = await writeService(dir, 'messaging', { outbound: { allowInsecureHosts: ['127.0.0.1'] } });
   const contactsConfig = await writeService(dir, 'contacts', {
     partners: [{ name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: ['messaging-cert.pem'] } }],
   });
@@ -56,7 +56,10 @@ async function prepare() {
   const setupFile = join(dir, 'setup.json');
   const [, payload] = token.split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
-  writeFileSync(setupFile, JSON.stringify({ contactsConfig, partnerCertificate: join(dir, 'messaging-cert.pem'), partnerJwks: messaging.jwks(), audience: claims.aud, issuer: claims.iss }));
+  writeFileSync(
+    setupFile,
+    JSON.stringify({ contactsConfig, messagingConfig, contactsId: IDS.contacts, outboundToken: token, partnerCertificate: join(dir, 'messaging-cert.pem'), partnerJwks: messaging.jwks(), audience: claims.aud, issuer: claims.iss }),
+  );
   return { token, cold, tokensFile, setupFile };
 }
 
@@ -120,42 +123,79 @@ async function measure(variant, prepared) {
   }
 }
 
+const OUTBOUND_VARIANTS = ['plain', 'static-header', 'partner-fetch'];
+const FETCH_LOOPS = 50;
+
+/** One outbound variant: the echo server on core 0, the fetch client (measured) on core 1. */
+async function measureOutbound(variant, prepared) {
+  const { child, port } = await startServer('echo', prepared.setupFile);
+  try {
+    const [cmd, args] = node(1, [join(__dirname, 'fetch-client.js'), JSON.stringify({ variant, setupFile: prepared.setupFile, origin: `http://127.0.0.1:${port}`, loops: FETCH_LOOPS, warmup: WARMUP, duration: DURATION })]);
+    return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').pop());
+  } finally {
+    child.kill();
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x, digits = 2) => x.toFixed(digits);
 
+/** Runs `measure` for every variant in every round, in rotated order, printing each result. */
+async function rounds(label, variants, measureOne) {
+  const all = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const round = {};
+    for (const variant of variants.map((_, i) => variants[(i + r) % variants.length])) {
+      round[variant] = await measureOne(variant);
+      const m = round[variant];
+      console.log(`round ${r + 1}  ${label}${variant.padEnd(17)} ${fmt(m.rps, 0).padStart(7)} req/s${m.p50 !== undefined ? `  p50 ${m.p50} ms  p99 ${m.p99} ms` : ''}  ${fmt(m.cpuPerRequest, 1)} µs CPU/req`);
+    }
+    all.push(round);
+  }
+  return all;
+}
+
+const ratios = (all, a, b) => all.map((round) => round[a].rps / round[b].rps);
+const summary = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
+const medianOf = (all, variant, key) => median(all.map((round) => round[variant][key]));
+
 (async () => {
-  console.log(`s2s-oauth benchmark: ${ROUNDS} round(s), ${WARMUP}s warm-up + ${DURATION}s, ${CONNECTIONS} connections, ${pinned ? 'server on core 0, load on core 1' : 'NOT pinned (no taskset)'}`);
+  const inbound = !process.argv.includes('--outbound-only');
+  const outbound = !process.argv.includes('--inbound-only') && !only;
+  console.log(`s2s-oauth benchmark: ${ROUNDS} round(s), ${WARMUP}s warm-up + ${DURATION}s, ${pinned ? 'server on core 0, load on core 1' : 'NOT pinned (no taskset)'}`);
   console.log(`node ${process.version}, ${cpus()[0].model}, ${new Date().toISOString().slice(0, 10)}`);
   const prepared = await prepare();
-  const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);
-    const round = {};
-    for (const variant of order) {
-      round[variant] = await measure(variant, prepared);
-      console.log(`round ${r + 1}  ${variant.padEnd(17)} ${fmt(round[variant].rps, 0).padStart(7)} req/s  p50 ${round[variant].p50} ms  p99 ${round[variant].p99} ms  ${fmt(round[variant].cpuPerRequest, 1)} µs CPU/req`);
+  const targets = [];
+
+  if (inbound) {
+    const all = await rounds('', VARIANTS, (v) => measure(v, prepared));
+    console.log(`\n| inbound (${CONNECTIONS} connections, one route) | req/s (median) | p50 / p99 ms | server CPU µs/req | vs bare (median, min-max) |`);
+    console.log('|---|---:|---:|---:|---:|');
+    for (const v of VARIANTS) {
+      console.log(`| ${v} | ${fmt(medianOf(all, v, 'rps'), 0)} | ${medianOf(all, v, 'p50')} / ${medianOf(all, v, 'p99')} | ${fmt(medianOf(all, v, 'cpuPerRequest'), 1)} | ${summary(ratios(all, v, 'bare'))} |`);
     }
-    rounds.push(round);
+    const pairs = [
+      ['strategy vs bare', 'strategy', 'bare', 0.65],
+      ['strategy vs express-oauth2-jwt-bearer', 'strategy', 'auth0', 1.1],
+      ['middleware vs bare', 'middleware', 'bare', 0.88],
+      ['middleware vs express-oauth2-jwt-bearer', 'middleware', 'auth0', 1.4],
+      ['strategy vs the Passport ceiling', 'strategy', 'passport-ceiling', 0.95],
+      ['cold (distinct tokens) vs raw node:crypto verify', 'middleware-cold', 'raw-crypto', 0.9],
+    ];
+    for (const [name, a, b, target] of pairs) if (VARIANTS.includes(a) && VARIANTS.includes(b)) targets.push([name, ratios(all, a, b), target]);
   }
-  const ratio = (a, b) => rounds.map((round) => (round[a] && round[b] ? round[a].rps / round[b].rps : NaN));
-  const summary = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
-  console.log('\n| variant | req/s (median) | p50 / p99 ms | server CPU µs/req | vs bare (median, min-max) |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const v of VARIANTS) {
-    const med = (k) => median(rounds.map((round) => round[v][k]));
-    console.log(`| ${v} | ${fmt(med('rps'), 0)} | ${med('p50')} / ${med('p99')} | ${fmt(med('cpuPerRequest'), 1)} | ${summary(ratio(v, 'bare'))} |`);
+
+  if (outbound) {
+    const all = await rounds('outbound ', OUTBOUND_VARIANTS, (v) => measureOutbound(v, prepared));
+    console.log(`\n| outbound (${FETCH_LOOPS} concurrent fetch loops) | req/s (median) | client CPU µs/req | vs plain fetch (median, min-max) |`);
+    console.log('|---|---:|---:|---:|');
+    for (const v of OUTBOUND_VARIANTS) console.log(`| ${v} | ${fmt(medianOf(all, v, 'rps'), 0)} | ${fmt(medianOf(all, v, 'cpuPerRequest'), 1)} | ${summary(ratios(all, v, 'plain'))} |`);
+    targets.push(['partner fetch (cached token) vs plain fetch', ratios(all, 'partner-fetch', 'plain'), 0.93]);
   }
-  const targets = [
-    ['strategy vs bare', ratio('strategy', 'bare'), 0.65],
-    ['strategy vs express-oauth2-jwt-bearer', ratio('strategy', 'auth0'), 1.1],
-    ['middleware vs bare', ratio('middleware', 'bare'), 0.88],
-    ['middleware vs express-oauth2-jwt-bearer', ratio('middleware', 'auth0'), 1.4],
-    ['strategy vs the Passport ceiling', ratio('strategy', 'passport-ceiling'), 0.95],
-    ['cold (distinct tokens) vs raw node:crypto verify', ratio('middleware-cold', 'raw-crypto'), 0.9],
-  ];
+
   console.log('\n| ratio | median (min-max) | target | met |');
   console.log('|---|---:|---:|:---:|');
-  for (const [name, xs, target] of targets.filter(([, xs]) => xs.every(Number.isFinite))) console.log(`| ${name} | ${summary(xs)} | >= ${target} | ${median(xs) >= target ? 'yes' : 'NO'} |`);
+  for (const [name, xs, target] of targets) console.log(`| ${name} | ${summary(xs)} | >= ${target} | ${median(xs) >= target ? 'yes' : 'NO'} |`);
 })().catch((error) => {
   console.error(error);
   process.exitCode = 1;

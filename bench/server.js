@@ -23,6 +23,10 @@ async function mount() {
   switch (variant) {
     case 'bare':
       return app.get('/r', ok);
+    case 'echo':
+      // The outbound benchmark's partner: answers without verifying, so the client's cost is measured.
+      app.get('/auth', (req, res) => res.json({ authorization: Boolean(req.headers.authorization) }));
+      return app.get('/echo', ok);
     case 'passport-ceiling': {
       // Passport + passport-http-bearer accepting anything: the ceiling of any Passport strategy.
       passport.use('anything', new BearerStrategy((token, done) => done(null, { token: true })));

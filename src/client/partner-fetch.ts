@@ -46,6 +46,27 @@ export class PartnerFetchError extends Error {
   }
 }
 
+/** How many URL -> partner resolutions are remembered (cleared when full). */
+const MAX_REMEMBERED_URLS = 1000;
+
+/**
+ * The request headers plus ours. A plain object stays a plain object (undici copies a `Headers`
+ * instance once more, a measurable cost per call); any caller's `Authorization` is replaced.
+ */
+function withAuthorization(input: string | URL | Request, headers: HeadersInit | undefined, token: string): HeadersInit {
+  const authorization = `Bearer ${token}`;
+  if (headers === undefined && !(input instanceof Request)) return { authorization };
+  if (headers !== undefined && !(headers instanceof Headers) && !Array.isArray(headers)) {
+    const plain: Record<string, string> = {};
+    for (const name in headers) if (name.toLowerCase() !== 'authorization') plain[name] = headers[name]!;
+    plain.authorization = authorization;
+    return plain;
+  }
+  const merged = new Headers(headers ?? (input as Request).headers);
+  merged.set('authorization', authorization);
+  return merged;
+}
+
 /** What {@link createPartnerFetch} needs; `S2SAuth.fetch()` provides it from the configuration. */
 export interface PartnerFetchDependencies {
   registry: PartnerRegistry;
@@ -169,16 +190,30 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     return identity(partner, discoveryUrl).then((id) => cached(id.applicationId, id.realm));
   }
 
+  // URL -> partner resolutions, reused while the partner definition is unchanged (checked on each hit).
+  const targets = new Map<string, Target>();
+  const targetOf = (input: string | URL | Request, partnerName: string | undefined): Target => {
+    const href = typeof input === 'string' ? input : input instanceof Request ? input.url : input.href;
+    const key = partnerName === undefined ? href : `${partnerName}\u0001${href}`;
+    const known = targets.get(key);
+    if (known && deps.registry.get(known.partner.config.name) === known.partner) return known;
+    const target = resolveTarget(new URL(href), partnerName);
+    if (targets.size >= MAX_REMEMBERED_URLS) targets.clear();
+    targets.set(key, target);
+    return target;
+  };
+
   const partnerFetch = async function partnerFetch(input: string | URL | Request, init?: PartnerFetchInit): Promise<Response> {
-    const { actAs, partner: partnerName, ...fetchInit } = init ?? {};
+    let fetchInit: RequestInit | undefined;
+    let actAs: UserIdentity | undefined;
+    let partnerName: string | undefined;
+    if (init) ({ actAs, partner: partnerName, ...fetchInit } = init);
     if (actAs) assertUserIdentity(actAs, 'actAs');
-    const target = resolveTarget(new URL(input instanceof Request ? input.url : input), partnerName);
+    const target = targetOf(input, partnerName);
     const send = async (): Promise<{ response: Response; sent: CachedToken }> => {
       const pending = tokenFor(target.partner, target.url.host, target.url, actAs);
       const sent = pending instanceof Promise ? await pending : pending;
-      const headers = new Headers(fetchInit.headers ?? (input instanceof Request ? input.headers : undefined));
-      headers.set('authorization', `Bearer ${sent.token}`);
-      return { response: await fetchImpl(input, { ...fetchInit, headers }), sent };
+      return { response: await fetchImpl(input, { ...fetchInit, headers: withAuthorization(input, fetchInit?.headers, sent.token) }), sent };
     };
     const first = await send();
     if (first.response.status !== 401 || parseBearerChallenge(first.response.headers.get('www-authenticate'))?.error !== 'invalid_token') return first.response;
