@@ -8,6 +8,8 @@ import { TokenIssuer } from './core/tokens/token-issuer';
 import { createMetadataRouter, type MetadataRouterOptions } from './express/metadata-router';
 import { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
 import { PartnerRegistry } from './core/partners/partner-registry';
+import { AuthorizationServers } from './core/partners/authorization-server';
+import { createKeyCache } from './core/partners/key-source';
 import { createChallengeBuilder } from './core/tokens/bearer-challenge';
 import type { TrustLevel } from './core/config/config-schema';
 import { TokenVerifier, type VerificationEvent } from './core/tokens/token-verifier';
@@ -50,6 +52,8 @@ export class S2SAuth {
   readonly signingKeys: SigningKeyRing;
   /** The partner applications we trust: add, update, disable, remove and list at run time. */
   readonly partners: PartnerRegistry;
+  /** The authorization servers whose tokens we accept and from which we obtain tokens for partners. */
+  readonly authorizationServers: AuthorizationServers;
   /** The framework-neutral verifier behind the strategy and the middleware. */
   readonly verifier: TokenVerifier;
   protected readonly clock: Clock;
@@ -66,7 +70,9 @@ export class S2SAuth {
     this.realms = [...new Set([this.config.realm, ...this.config.additionalRealms, ...sans])];
     this.issuer = new TokenIssuer(this.config.serviceName, this.config.realm, this.signingKeys, this.config.tokens.lifetimeSeconds, this.clock);
     const { keySources, tokens } = this.config;
-    this.partners = new PartnerRegistry(this.config.partners, { ...keySources, ...(options.fetch && { fetch: options.fetch }) }, this.clock);
+    const sourceSettings = { ...keySources, ...(options.fetch && { fetch: options.fetch }) };
+    this.partners = new PartnerRegistry(this.config.partners, sourceSettings, this.clock);
+    this.authorizationServers = new AuthorizationServers(this.config.authorizationServers, sourceSettings, createKeyCache(), this.clock);
     const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
     this.verifier = new TokenVerifier({
       serviceName: this.config.serviceName,
@@ -76,6 +82,7 @@ export class S2SAuth {
       maxLifetimeSeconds: tokens.maxInboundLifetimeSeconds,
       maxTokenBytes: tokens.maxTokenBytes,
       registry: this.partners,
+      servers: this.authorizationServers,
       replayStore: options.replayStore ?? new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock),
       verifiedTokenCacheSize: this.config.verifiedTokenCache.maxEntries,
       clock: this.clock,

@@ -54,12 +54,22 @@ const partnerSchema = z.strictObject({
   legacyTokens: z.boolean().default(false),
   requireUniqueJti: z.boolean().default(false),
   baseUrls: z.array(httpsOrHttpUrl).default([]),
+  /** Outbound through this authorization server (by name) instead of self-issued tokens. */
+  authorizationServer: nonEmpty.optional(),
+  /** The RFC 8707 `resource` to ask the authorization server for (default: the partner's first base URL's origin). */
+  resource: nonEmpty.optional(),
+  /** Ask for this `scope` instead of a `resource` (servers without resource indicators). */
+  scope: nonEmpty.optional(),
 });
 
 const authorizationServerSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
+  /** OpenID Connect discovery / RFC 8414 document, or a Microsoft `/metadata/json/1` document (ACS). */
   metadataUrl: httpsOrHttpUrl,
+  /** The `aud` values it issues for us (e.g. our resource URI); default: our principal-id audiences. */
   audiences: z.array(nonEmpty).default([]),
+  /** Our client id at this server, for outbound client-credentials requests (default `<serviceName>@<realm>`). */
+  clientId: nonEmpty.optional(),
   clients: z
     .array(
       z.strictObject({
@@ -113,7 +123,12 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
+    const servers = new Set(config.authorizationServers.map((a) => a.name));
     config.partners.forEach((p, i) => {
+      if (p.authorizationServer && !servers.has(p.authorizationServer)) {
+        ctx.addIssue({ code: 'custom', path: ['partners', i, 'authorizationServer'], message: `no authorization server named "${p.authorizationServer}"` });
+      }
+      if (p.resource && p.scope) ctx.addIssue({ code: 'custom', path: ['partners', i, 'scope'], message: 'give resource or scope, not both' });
       if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'name'], message: `duplicate partner name "${p.name}"` });
       seen.add(p.name);
       if (p.keySource?.kind !== 'metadata' && p.keySource && !p.applicationId) {

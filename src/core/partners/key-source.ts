@@ -54,28 +54,29 @@ export interface RemoteKeySourceSettings extends FetchLimits {
   staleIfErrorSeconds: number;
 }
 
-interface CachedKeys {
-  keySet: KeySet;
+interface CachedDocument<T> {
+  value: T;
   fetchedAt: number;
 }
 
 /**
- * Keys read from a URL (a JWKS or a metadata document), with:
+ * A document read from a URL (a JWKS, a metadata document, an authorization server's discovery
+ * document) and parsed, with:
  * - a TTL cache (node-cache, entries kept for TTL + stale window, `useClones: false`: a cloned
  *   `KeyObject` crashes node:crypto),
  * - one fetch in flight however many requests wait (single flight),
- * - stale-if-error: after the TTL, a failed refresh keeps serving the old keys for a bounded window,
- * - a cooldown after any fetch attempt before a refresh caused by an unknown key id or a failure,
- *   so random key ids or a dead partner cannot make us hammer the source.
+ * - stale-if-error: after the TTL, a failed refresh keeps serving the old value for a bounded window,
+ * - a cooldown after any fetch attempt before the next refresh (one forced by an unknown key id,
+ *   or one after a failure), so random key ids or a dead source cannot make us hammer it.
  */
-export class RemoteKeySource implements KeySource {
-  private inflight: Promise<KeySet> | undefined;
+export class RemoteDocumentSource<T> {
+  private inflight: Promise<T> | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastError: Error | undefined;
 
   constructor(
     private readonly url: string,
-    private readonly parse: (document: unknown) => KeySet,
+    private readonly parse: (document: unknown) => T,
     private readonly settings: RemoteKeySourceSettings,
     private readonly cache: NodeCache,
     private readonly clock: Clock,
@@ -85,46 +86,48 @@ export class RemoteKeySource implements KeySource {
     return this.url;
   }
 
-  /** Cached keys without any I/O, fresh or stale-but-usable. */
-  private cached(now: number, maxAgeMs: number): KeySet | undefined {
-    const entry = this.cache.get<CachedKeys>(this.url);
-    return entry && now - entry.fetchedAt < maxAgeMs ? entry.keySet : undefined;
+  /** The cached value without any I/O, if fetched within `maxAgeMs`. */
+  private cached(now: number, maxAgeMs: number): T | undefined {
+    const entry = this.cache.get<CachedDocument<T>>(this.url);
+    return entry && now - entry.fetchedAt < maxAgeMs ? entry.value : undefined;
   }
 
-  cachedKeys(): KeySet | undefined {
+  /** The fresh cached value, without any I/O; `undefined` when it must be (re)fetched. */
+  fresh(): T | undefined {
     return this.cached(this.clock(), this.settings.ttlSeconds * 1000);
   }
 
-  getKeys(): Promise<KeySet> {
-    const fresh = this.cachedKeys();
-    return fresh ? Promise.resolve(fresh) : this.load();
+  /** The value: cached while fresh, else fetched. Throws {@link KeySourceUnavailable} when nothing usable is known. */
+  get(): Promise<T> {
+    const fresh = this.fresh();
+    return fresh !== undefined ? Promise.resolve(fresh) : this.load();
   }
 
-  refreshForUnknownKey(): Promise<KeySet> {
+  /** Refetches now unless a fetch was attempted within the cooldown. */
+  refresh(): Promise<T> {
     return this.load();
   }
 
-  private load(): Promise<KeySet> {
+  private load(): Promise<T> {
     if (this.inflight) return this.inflight;
     const now = this.clock();
-    const cooldownMs = this.settings.refreshCooldownSeconds * 1000;
-    const usable = this.cached(now, (this.settings.ttlSeconds + this.settings.staleIfErrorSeconds) * 1000);
-    if (now - this.lastAttemptAt < cooldownMs) {
-      if (usable) return Promise.resolve(usable);
-      return Promise.reject(this.unavailable(now));
+    const usableMs = (this.settings.ttlSeconds + this.settings.staleIfErrorSeconds) * 1000;
+    if (now - this.lastAttemptAt < this.settings.refreshCooldownSeconds * 1000) {
+      const usable = this.cached(now, usableMs);
+      return usable !== undefined ? Promise.resolve(usable) : Promise.reject(this.unavailable(now));
     }
     this.lastAttemptAt = now;
     this.inflight = fetchJsonDocument(this.url, this.settings)
       .then((document) => {
-        const keySet = this.parse(document);
-        this.cache.set<CachedKeys>(this.url, { keySet, fetchedAt: this.clock() }, this.settings.ttlSeconds + this.settings.staleIfErrorSeconds);
+        const value = this.parse(document);
+        this.cache.set<CachedDocument<T>>(this.url, { value, fetchedAt: this.clock() }, this.settings.ttlSeconds + this.settings.staleIfErrorSeconds);
         this.lastError = undefined;
-        return keySet;
+        return value;
       })
       .catch((error: Error) => {
         this.lastError = error;
-        const stale = this.cached(this.clock(), (this.settings.ttlSeconds + this.settings.staleIfErrorSeconds) * 1000);
-        if (stale) return stale;
+        const stale = this.cached(this.clock(), usableMs);
+        if (stale !== undefined) return stale;
         throw this.unavailable(this.clock());
       })
       .finally(() => {
@@ -135,8 +138,21 @@ export class RemoteKeySource implements KeySource {
 
   private unavailable(now: number): KeySourceUnavailable {
     const retryAfter = Math.max(1, Math.ceil((this.lastAttemptAt + this.settings.refreshCooldownSeconds * 1000 - now) / 1000));
-    const reason = this.lastError?.message ?? 'no keys fetched yet';
-    return new KeySourceUnavailable(`key source ${this.url} is unavailable: ${reason}`, retryAfter, { cause: this.lastError });
+    const reason = this.lastError?.message ?? 'nothing fetched yet';
+    return new KeySourceUnavailable(`${this.url} is unavailable: ${reason}`, retryAfter, { cause: this.lastError });
+  }
+}
+
+/** Keys read from a URL (a JWKS or a metadata document): a {@link RemoteDocumentSource} of key sets. */
+export class RemoteKeySource extends RemoteDocumentSource<KeySet> implements KeySource {
+  cachedKeys(): KeySet | undefined {
+    return this.fresh();
+  }
+  getKeys(): Promise<KeySet> {
+    return this.get();
+  }
+  refreshForUnknownKey(): Promise<KeySet> {
+    return this.refresh();
   }
 }
 

@@ -71,7 +71,7 @@ export function parseJwks(document: unknown): KeySet {
 }
 
 /** Member lookup ignoring case: SharePoint writes `keyValue`, Exchange `keyvalue` (shared/PROTOCOL.md). */
-function member(object: unknown, name: string): unknown {
+export function memberIgnoringCase(object: unknown, name: string): unknown {
   if (typeof object !== 'object' || object === null) return undefined;
   const lower = name.toLowerCase();
   for (const [k, v] of Object.entries(object)) if (k.toLowerCase() === lower) return v;
@@ -84,15 +84,15 @@ function member(object: unknown, name: string): unknown {
  * (never taken from `keyinfo`, which may be absent or nested elsewhere).
  */
 export function parseMetadataDocument(document: unknown): KeySet {
-  const keys = member(document, 'keys');
+  const keys = memberIgnoringCase(document, 'keys');
   if (!Array.isArray(keys)) throw new Error('not an auth-metadata document: no "keys" array');
   const out: VerificationKey[] = [];
   for (const entry of keys) {
-    const usage = member(entry, 'usage');
+    const usage = memberIgnoringCase(entry, 'usage');
     if (typeof usage === 'string' && usage.toLowerCase() !== 'signing') continue;
-    const value = member(entry, 'keyvalue');
-    const type = member(value, 'type');
-    const der = member(value, 'value');
+    const value = memberIgnoringCase(entry, 'keyvalue');
+    const type = memberIgnoringCase(value, 'type');
+    const der = memberIgnoringCase(value, 'value');
     if (typeof type !== 'string' || type.toLowerCase() !== 'x509certificate' || typeof der !== 'string') continue;
     try {
       const pem = `-----BEGIN CERTIFICATE-----\n${der}\n-----END CERTIFICATE-----`;
@@ -101,9 +101,9 @@ export function parseMetadataDocument(document: unknown): KeySet {
       continue; // a weak or unreadable key is not a key we trust
     }
   }
-  const serviceName = member(document, 'serviceName');
-  const issuer = member(document, 'issuer');
-  const realm = member(document, 'realm') ?? (typeof issuer === 'string' && issuer.includes('@') ? issuer.slice(issuer.lastIndexOf('@') + 1) : undefined);
+  const serviceName = memberIgnoringCase(document, 'serviceName');
+  const issuer = memberIgnoringCase(document, 'issuer');
+  const realm = memberIgnoringCase(document, 'realm') ?? (typeof issuer === 'string' && issuer.includes('@') ? issuer.slice(issuer.lastIndexOf('@') + 1) : undefined);
   return {
     keys: out,
     ...(typeof serviceName === 'string' && { applicationId: serviceName }),

@@ -18,6 +18,10 @@ export interface Principal {
   trustLevel: TrustLevel;
   /** What the partner may call (from the configuration), checked by `requirePermission`. */
   permissions: readonly string[];
+  /** Scopes (`scope`) or roles (`roles`) an authorization server granted; absent for self-issued tokens. */
+  scopes?: readonly string[];
+  /** The authorization server that issued the token, by its configured name. */
+  authorizationServer?: string;
   /** `<principal id>@<realm>` of the acting application (`nameid`, or `act.nameid`). */
   actor: string;
   /** The user the call is made for, when `kind` is `user`. */

@@ -2,8 +2,9 @@ import type { Clock } from '../clock';
 import { VerifiedTokenCache } from '../caches/verified-token-cache';
 import type { ReplayStore } from '../caches/replay-store';
 import { TokenError, type TokenErrorCode } from '../errors/token-error';
-import { KeySourceUnavailable } from '../partners/key-source';
-import type { Partner, PartnerRegistry } from '../partners/partner-registry';
+import { KeySourceUnavailable, type KeySource } from '../partners/key-source';
+import type { IssuerMatch, Partner, PartnerRegistry } from '../partners/partner-registry';
+import type { AuthorizationServer, AuthorizationServers } from '../partners/authorization-server';
 import { selectKeys, type KeySet, type VerificationKey } from '../partners/verification-key';
 import { chain, type MaybePromise } from '../maybe-async';
 import { checkAudience, checkTimeWindow, checkUserRealm, userFromClaims, type TimeWindow } from './claim-checks';
@@ -41,6 +42,8 @@ export interface TokenVerifierOptions {
   maxLifetimeSeconds: number;
   maxTokenBytes: number;
   registry: PartnerRegistry;
+  /** Authorization servers whose access tokens we accept (cloud and hybrid set-ups). */
+  servers: AuthorizationServers;
   replayStore: ReplayStore;
   verifiedTokenCacheSize: number;
   clock: Clock;
@@ -51,7 +54,10 @@ export interface TokenVerifierOptions {
 
 interface Verified {
   principal: Principal;
-  partner: Partner;
+  /** The partner behind a self-issued token (undefined for authorization-server tokens). */
+  partner: Partner | undefined;
+  /** Tokens whose `jti` must be unique are never served from the verified-token cache. */
+  uniqueJti: boolean;
 }
 
 interface SignedToken {
@@ -87,7 +93,7 @@ const LEGACY_WINDOW_SLACK_SECONDS = 5;
  * It does NOT check permissions or route rules: guards do, with {@link checkRequirement}.
  */
 export class TokenVerifier {
-  private readonly cache: VerifiedTokenCache<{ principal: Principal; partner: Partner }>;
+  private readonly cache: VerifiedTokenCache<{ principal: Principal; partner: Partner | undefined }>;
   private readonly hostnames: readonly string[];
 
   constructor(private readonly options: TokenVerifierOptions) {
@@ -107,7 +113,7 @@ export class TokenVerifier {
   private fromCache(key: string): Principal | undefined {
     const entry = this.cache.get(key, this.options.clock());
     if (!entry) return undefined;
-    if (!this.options.registry.isCurrent(entry.partner)) {
+    if (entry.partner && !this.options.registry.isCurrent(entry.partner)) {
       // Disabled, removed or changed since: verify afresh so the right code is reported.
       this.cache.delete(key);
       return undefined;
@@ -152,8 +158,8 @@ export class TokenVerifier {
     return this.accepted(key, checked);
   }
 
-  private accepted(key: string | undefined, { principal, partner }: Verified): Principal {
-    if (key && !partner.config.requireUniqueJti) this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
+  private accepted(key: string | undefined, { principal, partner, uniqueJti }: Verified): Principal {
+    if (key && !uniqueJti) this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
     this.options.onEvent?.({ type: 'accepted', partner: principal.partner, realm: principal.realm, userId: principal.user?.id, cached: false });
     return principal;
   }
@@ -198,23 +204,98 @@ export class TokenVerifier {
     const jws = parseCompactJws(token);
     trace?.('format', `compact JWS, alg ${String(jws.header.alg)}`);
     if (jws.header.alg === 'none') return this.checkLegacy(jws, trace);
+    const alg = this.checkHeader(jws.header, trace);
+    const iss = jws.payload.iss;
+    if (typeof iss !== 'string') throw new TokenError('token_malformed', 'the token has no iss claim');
 
-    return chain(this.checkSigned(jws, trace), (signed) => {
-      const { claims } = signed;
-      const act = claims.act;
-      let user: Principal['user'];
-      let actor: string;
-      if (act !== undefined) {
-        const actorName = (act as { nameid?: unknown } | null)?.nameid;
-        if (typeof actorName !== 'string') throw new TokenError('token_malformed', 'the act claim has no nameid');
-        actor = this.checkActor(actorName, signed);
-        user = userFromClaims(claims);
-        if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user');
+    // Which trust source: an authorization server already known by its exact issuer, else a
+    // partner (synchronously), else servers whose metadata is not in memory yet. Partner tokens
+    // never wait on an authorization server's metadata.
+    const known = this.options.servers.findKnown(iss);
+    if (known) return this.checkServerToken(jws, alg, known, trace);
+    return chain(this.findPartner(iss), (match) => {
+      if (match.partner) return chain(this.checkPartnerSignature(jws, alg, match, trace), (signed) => this.checkPartnerClaims(signed, trace));
+      return chain(this.options.servers.findByIssuer(iss), (found) => {
+        if (found.server) return this.checkServerToken(jws, alg, found.server, trace);
+        if (found.unavailable) throw found.unavailable;
+        throw partnerLookupError(match);
+      });
+    });
+  }
+
+  /** App-only or signed user-context claims of a partner's token. */
+  private checkPartnerClaims(signed: SignedToken, trace: Trace): MaybePromise<Verified> {
+    const { claims } = signed;
+    const act = claims.act;
+    let user: Principal['user'];
+    let actor: string;
+    if (act !== undefined) {
+      const actorName = (act as { nameid?: unknown } | null)?.nameid;
+      if (typeof actorName !== 'string') throw new TokenError('token_malformed', 'the act claim has no nameid');
+      actor = this.checkActor(actorName, signed);
+      user = userFromClaims(claims);
+      if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user');
+    } else {
+      actor = this.checkActor(typeof claims.nameid === 'string' ? claims.nameid : formatPrincipal(signed.applicationId, signed.realm), signed);
+    }
+    trace?.('actor', actor);
+    return this.finish(signed, user, actor, claims, trace);
+  }
+
+  /**
+   * An access token from an authorization server (RFC 9068): its keys only, its exact issuer,
+   * an audience it may issue for us, a client it vouches for. A user named by such a token was
+   * vouched for by the server (consent), so any trust level may act for that user; a `User`-trust
+   * client still never calls as itself.
+   */
+  private checkServerToken(jws: CompactJws, alg: AllowedAlgorithm, server: AuthorizationServer, trace: Trace): MaybePromise<Verified> {
+    const name = server.config.name;
+    trace?.('issuer', `authorization server ${name} (${String(jws.payload.iss)})`);
+    const fail = (error: TokenError) => Object.assign(error, { partner: name });
+    return chain(this.verifyWithKeys(jws, alg, server.keySource, fail), (key) => {
+      trace?.('key', `${describeKey(key)} from ${server.keySource.description}`);
+      trace?.('signature', 'valid');
+      const claims = jws.payload;
+      const window = checkTimeWindow(claims, { now: this.options.clock(), skewSeconds: this.options.clockSkewSeconds, maxLifetimeSeconds: this.options.maxLifetimeSeconds, legacy: false });
+      trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, lifetime ${window.exp - window.nbf} s`);
+      const allowed = server.config.audiences;
+      if (allowed.length > 0) {
+        const auds = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
+        if (!auds.some((a) => allowed.includes(a as string))) throw fail(new TokenError('audience_mismatch', 'the token is not addressed to this service'));
+        trace?.('audience', `${auds.join(', ')} includes one of ${allowed.join(', ')}`);
       } else {
-        actor = this.checkActor(typeof claims.nameid === 'string' ? claims.nameid : formatPrincipal(signed.applicationId, signed.realm), signed);
+        trace?.('audience', `${checkAudience(claims.aud, { serviceName: this.options.serviceName, realms: this.options.realms, hostnames: this.hostnames })} is ours`);
       }
-      trace?.('actor', actor);
-      return this.finish(signed, user, actor, claims, trace);
+      const clientId = [claims.client_id, claims.azp, claims.appid].find((c): c is string => typeof c === 'string');
+      if (!clientId) throw fail(new TokenError('token_malformed', 'the token names no client (client_id, azp or appid)'));
+      const client = server.client(clientId);
+      if (!client) throw fail(new TokenError('unknown_partner', 'the authorization server does not vouch for this client here'));
+      const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
+      const user: Principal['user'] =
+        sub !== undefined && sub !== clientId
+          ? { nameid: sub, ...(typeof claims.upn === 'string' && { upn: claims.upn }), ...(typeof claims.email === 'string' && { smtp: claims.email }), id: sub }
+          : undefined;
+      const partnerName = client.name ?? clientId;
+      if (!user && client.trustLevel === 'User') throw Object.assign(new TokenError('app_only_not_allowed', 'a User-trust client cannot call as itself'), { partner: partnerName });
+      trace?.('trust', user ? `${client.trustLevel} trust acts for ${user.id} with the server's consent` : `${client.trustLevel} trust may call as itself`);
+      const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
+      const principal: Principal = Object.freeze({
+        kind: user ? 'user' : 'app',
+        partner: partnerName,
+        applicationId: clientId,
+        realm: this.options.realms[0]!,
+        trustLevel: client.trustLevel,
+        permissions: client.permissions,
+        scopes,
+        actor: clientId,
+        ...(user && { user }),
+        issuer: claims.iss as string,
+        authorizationServer: name,
+        source: 'authorization-server',
+        expiresAt: window.exp * 1000,
+        claims: Object.freeze(claims),
+      });
+      return { principal, partner: undefined, uniqueJti: false };
     });
   }
 
@@ -249,26 +330,42 @@ export class TokenVerifier {
     });
   }
 
-  /** Header, issuer, partner, key, signature, time and audience checks of one signed token. */
-  private checkSigned(jws: CompactJws, trace: Trace): MaybePromise<SignedToken> {
-    const { header, payload } = jws;
+  /** The algorithm allow-list and the refusal of `crit`; returns the algorithm. */
+  private checkHeader(header: Record<string, unknown>, trace: Trace): AllowedAlgorithm {
     const alg = header.alg;
     if (!isAllowedAlgorithm(alg)) throw new TokenError('algorithm_not_allowed', `algorithm ${typeof alg === 'string' ? alg.slice(0, 16) : '(none)'} is not allowed`);
     if (header.crit !== undefined) throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused');
     trace?.('algorithm', `${alg} is allowed`);
+    return alg;
+  }
 
-    const iss = typeof payload.iss === 'string' ? parseName(payload.iss) : undefined;
-    if (!iss || iss.host !== undefined) throw new TokenError('token_malformed', 'the iss claim is not <principal id>@<realm>');
-    return chain(this.options.registry.findByIssuer(iss.principalId, iss.realm), (match) => {
-      if (!match.partner) {
-        if (match.reason === 'key_source_unavailable') throw match.cause;
-        throw new TokenError(match.reason, match.reason === 'realm_mismatch' ? 'the issuer is a partner of another realm' : 'the issuer is not a known partner');
-      }
-      const { partner } = match;
-      if (!partner.config.enabled) throw tagged(new TokenError('partner_disabled', 'the partner is disabled'), partner);
-      trace?.('partner', `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`);
+  /** The partner an `iss` of the form `<principal id>@<realm>` names. */
+  private findPartner(iss: string): MaybePromise<IssuerMatch> {
+    const name = parseName(iss);
+    if (!name || name.host !== undefined) return { reason: 'unknown_partner' };
+    return this.options.registry.findByIssuer(name.principalId, name.realm);
+  }
 
-      return chain(this.verifyWithPartnerKeys(jws, alg, partner), (key) => {
+  /** A signed partner token (the legacy actor token): header, partner, then its signature and claims. */
+  private checkSigned(jws: CompactJws, trace: Trace): MaybePromise<SignedToken> {
+    const alg = this.checkHeader(jws.header, trace);
+    const iss = jws.payload.iss;
+    if (typeof iss !== 'string') throw new TokenError('token_malformed', 'the token has no iss claim');
+    return chain(this.findPartner(iss), (match) => {
+      if (!match.partner) throw partnerLookupError(match);
+      return this.checkPartnerSignature(jws, alg, match, trace);
+    });
+  }
+
+  /** Enabled partner, its key, the signature, the time window and the audience. */
+  private checkPartnerSignature(jws: CompactJws, alg: AllowedAlgorithm, match: IssuerMatch & { partner: Partner }, trace: Trace): MaybePromise<SignedToken> {
+    const { partner } = match;
+    if (!partner.config.enabled) throw tagged(new TokenError('partner_disabled', 'the partner is disabled'), partner);
+    trace?.('partner', `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`);
+    const payload = jws.payload;
+    return chain(
+      this.verifyWithKeys(jws, alg, partner.keySource, (e) => tagged(e, partner)),
+      (key) => {
         trace?.('key', `${describeKey(key)} from ${partner.keySource!.description}`);
         trace?.('signature', 'valid');
         const window = checkTimeWindow(payload, this.timeOptions(partner));
@@ -276,24 +373,24 @@ export class TokenVerifier {
         const audience = checkAudience(payload.aud, { serviceName: this.options.serviceName, realms: this.options.realms, hostnames: this.hostnames });
         trace?.('audience', `${audience} is ours`);
         return { partner, applicationId: match.applicationId, realm: match.realm, claims: payload, window };
-      });
-    });
+      },
+    );
   }
 
   /**
-   * Checks the signature with the keys of `partner` only: synchronously from cached keys, else
-   * after fetching them; a key id the partner does not publish triggers one cooldown-limited refresh.
+   * Checks the signature with the keys of ONE source (the issuer's): synchronously from cached
+   * keys, else after fetching them; a key id the source does not publish triggers one
+   * cooldown-limited refresh. `fail` marks errors with whom they concern.
    */
-  private verifyWithPartnerKeys(jws: CompactJws, alg: AllowedAlgorithm, partner: Partner): MaybePromise<VerificationKey> {
-    const source = partner.keySource;
-    if (!source) throw tagged(new TokenError('key_not_found', 'no key source is configured for this partner'), partner);
+  private verifyWithKeys(jws: CompactJws, alg: AllowedAlgorithm, source: KeySource | undefined, fail: (error: TokenError) => TokenError): MaybePromise<VerificationKey> {
+    if (!source) throw fail(new TokenError('key_not_found', 'no key source is configured for this partner'));
     const withKeys = (keySet: KeySet | undefined): VerificationKey | undefined => {
       const candidates = keySet && selectKeys(keySet.keys, jws.header, this.options.clock());
       if (!candidates) return undefined;
       for (const candidate of candidates) {
         if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
       }
-      throw tagged(new TokenError('signature_invalid', 'the signature does not verify with the partner\'s keys'), partner);
+      throw fail(new TokenError('signature_invalid', 'the signature does not verify with the issuer\'s keys'));
     };
     const cached = source.cachedKeys();
     const now = cached && withKeys(cached);
@@ -307,7 +404,7 @@ export class TokenVerifier {
         throw e;
       });
       const found = withKeys(refreshed);
-      if (!found) throw tagged(new TokenError('key_not_found', 'the token names a key this partner does not publish'), partner);
+      if (!found) throw fail(new TokenError('key_not_found', 'the token names a key its issuer does not publish'));
       return found;
     };
     return refresh();
@@ -346,13 +443,13 @@ export class TokenVerifier {
       // The parsed claims are ours alone (parseCompactJws made them): freeze, no copy.
       claims: Object.freeze(claims),
     });
-    if (!partner.config.requireUniqueJti) return { principal, partner };
+    if (!partner.config.requireUniqueJti) return { principal, partner, uniqueJti: false };
     if (typeof claims.jti !== 'string' || claims.jti === '') throw tagged(new TokenError('token_malformed', 'this partner\'s tokens must carry a jti'), partner);
     const jti = claims.jti;
     return chain(this.options.replayStore.remember(`${partner.config.name}:${jti}`, (signed.window.exp + this.options.clockSkewSeconds) * 1000), (first) => {
       if (!first) throw tagged(new TokenError('token_replayed', 'this token has been used already'), partner);
       trace?.('replay', `jti ${jti} seen for the first time`);
-      return { principal, partner };
+      return { principal, partner, uniqueJti: true };
     });
   }
 
@@ -364,6 +461,13 @@ export class TokenVerifier {
       legacy: partner.config.legacyTokens,
     };
   }
+}
+
+/** The refusal for an issuer that is no partner (or a partner of another realm). */
+function partnerLookupError(match: IssuerMatch): unknown {
+  if (match.partner) throw new Error('unreachable: the partner was found');
+  if (match.reason === 'key_source_unavailable') return match.cause;
+  return new TokenError(match.reason, match.reason === 'realm_mismatch' ? 'the issuer is a partner of another realm' : 'the issuer is not a known partner or authorization server');
 }
 
 /** Marks an error with the partner it concerns, for events. */

@@ -1,0 +1,133 @@
+import type NodeCache from 'node-cache';
+import type { Clock } from '../clock';
+import type { AuthorizationServerConfig } from '../config/config-schema';
+import type { MaybePromise } from '../maybe-async';
+import { KeySourceUnavailable, RemoteDocumentSource, RemoteKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
+import { memberIgnoringCase, parseJwks, parseMetadataDocument, type KeySet } from './verification-key';
+
+/** What an authorization server's metadata tells us. */
+export interface AuthorizationServerMetadata {
+  /** The exact `iss` of its tokens. */
+  issuer: string;
+  tokenEndpoint?: string;
+  /** OpenID / RFC 8414 servers publish keys at a JWKS URL ... */
+  jwksUri?: string;
+  /** ... Microsoft (ACS) documents carry them inline. */
+  keys?: KeySet;
+}
+
+/**
+ * Reads OpenID Connect discovery / RFC 8414 metadata (`issuer`, `jwks_uri`, `token_endpoint`) or
+ * a Microsoft auth-metadata document (`issuer`, inline keys, an `endpoints` entry with `usage`
+ * `issuance` for the token endpoint).
+ */
+export function parseAuthorizationServerMetadata(document: unknown): AuthorizationServerMetadata {
+  const doc = document as Record<string, unknown>;
+  if (typeof doc?.issuer === 'string' && typeof doc.jwks_uri === 'string') {
+    return { issuer: doc.issuer, jwksUri: doc.jwks_uri, ...(typeof doc.token_endpoint === 'string' && { tokenEndpoint: doc.token_endpoint }) };
+  }
+  const issuer = memberIgnoringCase(doc, 'issuer');
+  if (typeof issuer !== 'string') throw new Error('not authorization-server metadata: no issuer');
+  const endpoints = memberIgnoringCase(doc, 'endpoints');
+  const issuance = Array.isArray(endpoints)
+    ? endpoints.find((e) => String(memberIgnoringCase(e, 'usage')).toLowerCase() === 'issuance' && typeof memberIgnoringCase(e, 'location') === 'string')
+    : undefined;
+  return { issuer, keys: parseMetadataDocument(doc), ...(issuance && { tokenEndpoint: memberIgnoringCase(issuance, 'location') as string }) };
+}
+
+/** One client an authorization server vouches for, as we treat it. */
+export type AuthorizationServerClient = AuthorizationServerConfig['clients'][number];
+
+/**
+ * A configured authorization server: its metadata and keys (cached like partner keys: TTL,
+ * single flight, stale-if-error, cooldown), the clients it vouches for, and the audiences it
+ * may issue for us. Its tokens are checked only with its own keys.
+ */
+export class AuthorizationServer {
+  readonly metadata: RemoteDocumentSource<AuthorizationServerMetadata>;
+  readonly keySource: KeySource;
+  private jwks: RemoteKeySource | undefined;
+
+  constructor(
+    readonly config: Readonly<AuthorizationServerConfig>,
+    private readonly settings: RemoteKeySourceSettings,
+    private readonly cache: NodeCache,
+    private readonly clock: Clock,
+  ) {
+    this.metadata = new RemoteDocumentSource(config.metadataUrl, parseAuthorizationServerMetadata, settings, cache, clock);
+    this.keySource = {
+      description: config.metadataUrl,
+      cachedKeys: () => {
+        const metadata = this.metadata.fresh();
+        return metadata && (metadata.keys ?? this.jwksOf(metadata)?.cachedKeys());
+      },
+      getKeys: async () => {
+        const metadata = await this.metadata.get();
+        return metadata.keys ?? this.jwksOf(metadata)!.getKeys();
+      },
+      refreshForUnknownKey: async () => {
+        const metadata = await this.metadata.get();
+        // Inline keys (ACS) change with the document; a JWKS changes on its own.
+        return metadata.keys ? ((await this.metadata.refresh()).keys ?? metadata.keys) : this.jwksOf(metadata)!.refreshForUnknownKey();
+      },
+    };
+  }
+
+  /** The issuer, if the metadata is in memory (no I/O). */
+  knownIssuer(): string | undefined {
+    return this.metadata.fresh()?.issuer;
+  }
+
+  client(clientId: string): AuthorizationServerClient | undefined {
+    return this.config.clients.find((c) => c.clientId === clientId);
+  }
+
+  private jwksOf(metadata: AuthorizationServerMetadata): RemoteKeySource | undefined {
+    if (!metadata.jwksUri) return undefined;
+    if (this.jwks?.description !== metadata.jwksUri) this.jwks = new RemoteKeySource(metadata.jwksUri, parseJwks, this.settings, this.cache, this.clock);
+    return this.jwks;
+  }
+}
+
+/** What {@link AuthorizationServers.findByIssuer} found. */
+export type ServerMatch = { server: AuthorizationServer } | { server?: undefined; unavailable?: unknown };
+
+/** The configured authorization servers, found by the exact `iss` of a token. */
+export class AuthorizationServers {
+  private readonly servers: AuthorizationServer[];
+
+  constructor(configs: readonly AuthorizationServerConfig[], settings: RemoteKeySourceSettings, cache: NodeCache, clock: Clock) {
+    this.servers = configs.map((c) => new AuthorizationServer(c, settings, cache, clock));
+    // A background prefetch, so the first token need not wait; failures are retried on demand.
+    for (const server of this.servers) server.metadata.get().catch(() => undefined);
+  }
+
+  get(name: string): AuthorizationServer | undefined {
+    return this.servers.find((s) => s.config.name === name);
+  }
+
+  get size(): number {
+    return this.servers.length;
+  }
+
+  /** The server whose metadata `issuer` is exactly `iss`: synchronously if its metadata is cached. */
+  findKnown(iss: string): AuthorizationServer | undefined {
+    return this.servers.find((s) => s.knownIssuer() === iss);
+  }
+
+  /** Like {@link findKnown}, fetching the metadata of servers not yet known; reports an outage if one could not be read. */
+  findByIssuer(iss: string): MaybePromise<ServerMatch> {
+    const known = this.findKnown(iss);
+    if (known) return { server: known };
+    const unknown = this.servers.filter((s) => s.knownIssuer() === undefined);
+    if (unknown.length === 0) return {};
+    return Promise.all(unknown.map((s) => s.metadata.get().then((m) => (m.issuer === iss ? s : undefined), (e: unknown) => (e instanceof KeySourceUnavailable ? e : Promise.reject(e))))).then(
+      (results) => {
+        const server = results.find((r): r is AuthorizationServer => r instanceof AuthorizationServer);
+        if (server) return { server };
+        const unavailable = results.find((r) => r instanceof KeySourceUnavailable);
+        return unavailable ? { unavailable } : {};
+      },
+    );
+  }
+}
