@@ -48,3 +48,5 @@ export { createGuard } from './express/guards';
 export { createPartnerFetch, PartnerFetchError, type PartnerFetch, type PartnerFetchInit, type GetTokenOptions, type PartnerFetchDependencies } from './client/partner-fetch';
 export { OutboundTokenCache } from './client/outbound-token-cache';
 export { parseBearerChallenge } from './client/bearer-challenge-parser';
+export { requestClientCredentialsToken, createClientAssertion, TokenRequestError, type ClientCredentialsRequest } from './client/client-credentials';
+export { AuthorizationServer, AuthorizationServers, parseAuthorizationServerMetadata, type AuthorizationServerMetadata, type AuthorizationServerClient } from './core/partners/authorization-server';

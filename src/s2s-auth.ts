@@ -5,6 +5,7 @@ import { loadSigningKeys } from './core/certificates/load-signing-keys';
 import type { SigningKeyRing } from './core/certificates/signing-key-ring';
 import { buildJwks, buildMetadataDocument, type MetadataDocument } from './core/metadata/metadata-document';
 import { TokenIssuer } from './core/tokens/token-issuer';
+import { formatPrincipal } from './core/tokens/principal-names';
 import { createMetadataRouter, type MetadataRouterOptions } from './express/metadata-router';
 import { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
 import { PartnerRegistry } from './core/partners/partner-registry';
@@ -106,6 +107,10 @@ export class S2SAuth {
       issuer: this.issuer,
       settings: this.config.outbound,
       clock: this.clock,
+      servers: this.authorizationServers,
+      signingKeys: this.signingKeys,
+      defaultClientId: formatPrincipal(this.config.serviceName, this.config.realm),
+      serverLimits: { ...this.config.keySources, ...(this.options.fetch && { fetch: this.options.fetch }) },
       ...((options.fetch ?? this.options.fetch) && { fetch: options.fetch ?? this.options.fetch }),
     });
     if (!options.fetch) this.sharedFetch = created;

@@ -3,6 +3,10 @@ import type { S2SConfig } from '../core/config/config-schema';
 import type { Partner, PartnerRegistry } from '../core/partners/partner-registry';
 import type { TokenIssuer } from '../core/tokens/token-issuer';
 import { chain, type MaybePromise } from '../core/maybe-async';
+import type { AuthorizationServers } from '../core/partners/authorization-server';
+import type { SigningKeyRing } from '../core/certificates/signing-key-ring';
+import type { FetchLimits } from '../core/partners/fetch-document';
+import { requestClientCredentialsToken } from './client-credentials';
 import { assertUserIdentity, USER_CLAIMS, type UserIdentity } from '../core/tokens/user-identity';
 import { formatAudience } from '../core/tokens/principal-names';
 import { parseBearerChallenge } from './bearer-challenge-parser';
@@ -38,7 +42,16 @@ export interface PartnerFetch {
 export class PartnerFetchError extends Error {
   override readonly name = 'PartnerFetchError';
   constructor(
-    readonly code: 'no_partner_for_url' | 'url_not_configured_for_partner' | 'insecure_url' | 'unknown_partner' | 'partner_disabled' | 'partner_identity_unknown' | 'realm_discovery_failed',
+    readonly code:
+      | 'no_partner_for_url'
+      | 'url_not_configured_for_partner'
+      | 'insecure_url'
+      | 'unknown_partner'
+      | 'partner_disabled'
+      | 'partner_identity_unknown'
+      | 'realm_discovery_failed'
+      | 'token_request_failed'
+      | 'user_token_unavailable',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -75,6 +88,14 @@ export interface PartnerFetchDependencies {
   clock: Clock;
   /** The fetch to call (default `globalThis.fetch`); inject one in tests. */
   fetch?: typeof fetch;
+  /** Authorization servers, for partners reached through one (client credentials). */
+  servers: AuthorizationServers;
+  /** Our signing certificates: client assertions are signed with the active one. */
+  signingKeys: SigningKeyRing;
+  /** Our client id at authorization servers that do not configure one (`<serviceName>@<realm>`). */
+  defaultClientId: string;
+  /** Timeout, size and insecure-host rules for talking to authorization servers. */
+  serverLimits: FetchLimits;
 }
 
 interface Target {
@@ -184,6 +205,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
         (minted) => ({ key, token: minted.token }),
       );
     };
+    if (partner.config.authorizationServer) return fromAuthorizationServer(partner, discoveryUrl, actAs);
     const { applicationId, realm } = partner.config;
     if (applicationId && realm) return cached(applicationId, realm);
     // Identity not configured: learn it (metadata document, realm discovery) first.
@@ -202,6 +224,32 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     targets.set(key, target);
     return target;
   };
+
+  /** A partner reached through an authorization server: a client-credentials token for its resource (or scope). */
+  function fromAuthorizationServer(partner: Partner, url: URL, actAs: UserIdentity | undefined): MaybePromise<CachedToken> {
+    const serverName = partner.config.authorizationServer!;
+    if (actAs) {
+      throw new PartnerFetchError('user_token_unavailable', `partner "${partner.config.name}" is reached through authorization server "${serverName}": a call for a user needs a token that server issued for that user`);
+    }
+    const server = deps.servers.get(serverName);
+    if (!server) throw new PartnerFetchError('unknown_partner', `no authorization server named "${serverName}"`);
+    const scope = partner.config.scope;
+    const resource = partner.config.resource ?? (scope ? undefined : url.origin);
+    const key = `${partner.config.name}\u0002${resource ?? ''}\u0002${scope ?? ''}`;
+    const request = () =>
+      requestClientCredentialsToken({
+        server,
+        clientId: server.config.clientId ?? deps.defaultClientId,
+        credential: deps.signingKeys.active(),
+        ...(resource && { resource }),
+        ...(scope && { scope }),
+        limits: deps.serverLimits,
+        clock: deps.clock,
+      }).catch((error: unknown) => {
+        throw new PartnerFetchError('token_request_failed', (error as Error).message, { cause: error });
+      });
+    return chain(cache.get(key, request), (minted) => ({ key, token: minted.token }));
+  }
 
   const partnerFetch = async function partnerFetch(input: string | URL | Request, init?: PartnerFetchInit): Promise<Response> {
     let fetchInit: RequestInit | undefined;

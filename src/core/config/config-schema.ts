@@ -56,9 +56,9 @@ const partnerSchema = z.strictObject({
   baseUrls: z.array(httpsOrHttpUrl).default([]),
   /** Outbound through this authorization server (by name) instead of self-issued tokens. */
   authorizationServer: nonEmpty.optional(),
-  /** The RFC 8707 `resource` to ask the authorization server for (default: the partner's first base URL's origin). */
+  /** The RFC 8707 `resource` to ask the authorization server for (default, when no `scope` is given: the called URL's origin). */
   resource: nonEmpty.optional(),
-  /** Ask for this `scope` instead of a `resource` (servers without resource indicators). */
+  /** The `scope` to ask for (with `resource`, or alone for servers without resource indicators). */
   scope: nonEmpty.optional(),
 });
 
@@ -128,7 +128,6 @@ export const configSchema = z
       if (p.authorizationServer && !servers.has(p.authorizationServer)) {
         ctx.addIssue({ code: 'custom', path: ['partners', i, 'authorizationServer'], message: `no authorization server named "${p.authorizationServer}"` });
       }
-      if (p.resource && p.scope) ctx.addIssue({ code: 'custom', path: ['partners', i, 'scope'], message: 'give resource or scope, not both' });
       if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'name'], message: `duplicate partner name "${p.name}"` });
       seen.add(p.name);
       if (p.keySource?.kind !== 'metadata' && p.keySource && !p.applicationId) {
