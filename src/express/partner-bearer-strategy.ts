@@ -24,6 +24,9 @@ function refuse(actions: PassportActions, req: Request, verifier: TokenVerifier,
   // Errors from verify() already carry their headers and were reported; extraction errors are not yet.
   const refusal = error.headers['WWW-Authenticate'] ? error : verifier.refuse(error);
   if (refusal.status >= 500) return actions.error(refusal);
+  // Passport's fail() carries only a challenge and a status: keep the whole refusal (code,
+  // headers) on the request for the app's error handler (with `failWithError: true`).
+  req.s2sError = refusal;
   const challenge = refusal.headers['WWW-Authenticate']!;
   if (refusal.status !== 401) req.res?.setHeader('WWW-Authenticate', challenge);
   actions.fail(challenge, refusal.status);
@@ -32,7 +35,8 @@ function refuse(actions: PassportActions, req: Request, verifier: TokenVerifier,
 /**
  * The `s2s` Passport strategy, on passport-http-bearer: the token comes from the
  * `Authorization` header only, and every decision is the {@link TokenVerifier}'s. On success
- * `req.user` is the {@link Principal}.
+ * `req.user` is the {@link Principal}. On a refusal `req.s2sError` is the {@link TokenError}
+ * (its stable `code`); with `failWithError: true` Passport then calls your error handler.
  *
  * @example
  * ```ts

@@ -1,11 +1,16 @@
 import type { Principal } from '../core/tokens/principal';
+import type { TokenError } from '../core/errors/token-error';
 
-// Makes `req.user` the verified Principal in TypeScript, for routes behind the strategy or middleware.
+// Makes `req.user` the verified Principal (and `req.s2sError` a strategy's refusal) in TypeScript.
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     // eslint-disable-next-line @typescript-eslint/no-empty-object-type
     interface User extends Principal {}
+    interface Request {
+      /** Why the s2s strategy refused this request (Passport's own error carries no code). */
+      s2sError?: TokenError;
+    }
   }
 }
 
