@@ -7,6 +7,7 @@ const passport = require('passport');
 const { createS2SAuth } = require('s2s-oauth');
 const { loadServiceConfig } = require('../lib/service-config');
 const { demoUser } = require('../lib/demo-user');
+const { serve } = require('../lib/serve');
 const { errorHandler, relay } = require('../lib/error-handler');
 
 function createImApp({ env = process.env } = {}) {
@@ -52,13 +53,6 @@ function createImApp({ env = process.env } = {}) {
   return { app, s2s };
 }
 
-if (require.main === module) {
-  const { app } = createImApp();
-  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-    console.log(JSON.stringify({ service: 'im', url: `http://127.0.0.1:${server.address().port}` }));
-  });
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
-  process.on('SIGINT', () => server.close(() => process.exit(0)));
-}
+if (require.main === module) serve('im', createImApp().app);
 
 module.exports = { createImApp };

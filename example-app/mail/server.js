@@ -6,6 +6,7 @@ const express = require('express');
 const passport = require('passport');
 const { createS2SAuth } = require('s2s-oauth');
 const { loadServiceConfig } = require('../lib/service-config');
+const { serve } = require('../lib/serve');
 const { errorHandler } = require('../lib/error-handler');
 const { MailStore } = require('./mail-store');
 
@@ -65,12 +66,7 @@ function createMailApp({ env = process.env } = {}) {
 
 if (require.main === module) {
   const { app, store } = createMailApp();
-  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-    console.log(JSON.stringify({ service: 'mail', url: `http://127.0.0.1:${server.address().port}` }));
-  });
-  const stop = () => server.close(() => (store.close(), process.exit(0)));
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
+  serve('mail', app, () => store.close());
 }
 
 module.exports = { createMailApp };

@@ -5,6 +5,7 @@ const express = require('express');
 const { createS2SAuth } = require('s2s-oauth');
 const { loadServiceConfig } = require('../lib/service-config');
 const { demoUser } = require('../lib/demo-user');
+const { serve } = require('../lib/serve');
 const { errorHandler, relay } = require('../lib/error-handler');
 
 function createSchedulerApp({ env = process.env } = {}) {
@@ -27,13 +28,6 @@ function createSchedulerApp({ env = process.env } = {}) {
   return { app, s2s };
 }
 
-if (require.main === module) {
-  const { app } = createSchedulerApp();
-  const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-    console.log(JSON.stringify({ service: 'scheduler', url: `http://127.0.0.1:${server.address().port}` }));
-  });
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
-  process.on('SIGINT', () => server.close(() => process.exit(0)));
-}
+if (require.main === module) serve('scheduler', createSchedulerApp().app);
 
 module.exports = { createSchedulerApp };
