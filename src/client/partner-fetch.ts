@@ -59,6 +59,12 @@ export class PartnerFetchError extends Error {
   }
 }
 
+/** The token-cache key of (partner, audience, user). */
+function tokenCacheKey(partner: Partner, applicationId: string, host: string, realm: string, actAs: UserIdentity | undefined): string {
+  const userKey = actAs ? USER_CLAIMS.map((k) => actAs[k] ?? '').join('\u0000') : '';
+  return `${partner.config.name}\u0001${formatAudience(applicationId, host, realm)}\u0001${userKey}`;
+}
+
 /** How many URL -> partner resolutions are remembered (cleared when full). */
 const MAX_REMEMBERED_URLS = 1000;
 
@@ -66,8 +72,7 @@ const MAX_REMEMBERED_URLS = 1000;
  * The request headers plus ours. A plain object stays a plain object (undici copies a `Headers`
  * instance once more, a measurable cost per call); any caller's `Authorization` is replaced.
  */
-function withAuthorization(input: string | URL | Request, headers: HeadersInit | undefined, token: string): HeadersInit {
-  const authorization = `Bearer ${token}`;
+function withAuthorization(input: string | URL | Request, headers: HeadersInit | undefined, authorization: string): HeadersInit {
   if (headers === undefined && !(input instanceof Request)) return { authorization };
   if (headers !== undefined && !(headers instanceof Headers) && !Array.isArray(headers)) {
     const plain: Record<string, string> = {};
@@ -101,6 +106,8 @@ export interface PartnerFetchDependencies {
 interface Target {
   partner: Partner;
   url: URL;
+  /** The token-cache key of an app-only call, when the partner's id and realm are configured. */
+  appOnlyKey: string | undefined;
 }
 
 /** A token handed out, with the cache key it lives under (to invalidate it if refused). */
@@ -162,7 +169,9 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     if (url.protocol !== 'https:' && !(url.protocol === 'http:' && settings.allowInsecureHosts.includes(url.hostname))) {
       throw new PartnerFetchError('insecure_url', `refusing to send a token over ${url.protocol} to ${url.host} (not in outbound.allowInsecureHosts)`);
     }
-    return { partner, url };
+    const { applicationId, realm, authorizationServer } = partner.config;
+    const appOnlyKey = applicationId && realm && !authorizationServer ? tokenCacheKey(partner, applicationId, url.host, realm, undefined) : undefined;
+    return { partner, url, appOnlyKey };
   }
 
   async function identity(partner: Partner, discoveryUrl: URL): Promise<{ applicationId: string; realm: string }> {
@@ -197,9 +206,8 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
    * configured and the token is cached (the common case: no await on the hot path).
    */
   function tokenFor(partner: Partner, host: string, discoveryUrl: URL, actAs: UserIdentity | undefined): MaybePromise<CachedToken> {
-    const userKey = actAs ? USER_CLAIMS.map((k) => actAs[k] ?? '').join('\u0000') : '';
     const cached = (applicationId: string, realm: string): MaybePromise<CachedToken> => {
-      const key = `${partner.config.name}\u0001${formatAudience(applicationId, host, realm)}\u0001${userKey}`;
+      const key = tokenCacheKey(partner, applicationId, host, realm, actAs);
       return chain(
         cache.get(key, () => deps.issuer.mint({ audience: { principalId: applicationId, host, realm }, ...(actAs && { user: actAs }), legacy: partner.config.legacyTokens })),
         (minted) => ({ key, token: minted.token }),
@@ -251,25 +259,40 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     return chain(cache.get(key, request), (minted) => ({ key, token: minted.token }));
   }
 
-  const partnerFetch = async function partnerFetch(input: string | URL | Request, init?: PartnerFetchInit): Promise<Response> {
+  /** Sends with `token`; on a 401 `invalid_token` with a replayable body, retries exactly once. */
+  function send(input: string | URL | Request, fetchInit: RequestInit | undefined, target: Target, actAs: UserIdentity | undefined, key: string, authorization: string): Promise<Response> {
+    return fetchImpl(input, { ...fetchInit, headers: withAuthorization(input, fetchInit?.headers, authorization) }).then((response) =>
+      response.status === 401 ? retryOnce(input, fetchInit, target, actAs, key, authorization.slice(7), response) : response,
+    );
+  }
+
+  async function retryOnce(input: string | URL | Request, fetchInit: RequestInit | undefined, target: Target, actAs: UserIdentity | undefined, key: string, token: string, response: Response): Promise<Response> {
+    if (parseBearerChallenge(response.headers.get('www-authenticate'))?.error !== 'invalid_token' || !isReplayable(input, fetchInit)) return response;
+    // Exactly one retry, with a token minted afresh; whatever it answers is the answer.
+    await response.body?.cancel();
+    cache.invalidate(key, token);
+    const fresh = await tokenFor(target.partner, target.url.host, target.url, actAs);
+    return fetchImpl(input, { ...fetchInit, headers: withAuthorization(input, fetchInit?.headers, `Bearer ${fresh.token}`) });
+  }
+
+  const partnerFetch = function partnerFetch(input: string | URL | Request, init?: PartnerFetchInit): Promise<Response> {
     let fetchInit: RequestInit | undefined;
     let actAs: UserIdentity | undefined;
     let partnerName: string | undefined;
-    if (init) ({ actAs, partner: partnerName, ...fetchInit } = init);
-    if (actAs) assertUserIdentity(actAs, 'actAs');
-    const target = targetOf(input, partnerName);
-    const send = async (): Promise<{ response: Response; sent: CachedToken }> => {
-      const pending = tokenFor(target.partner, target.url.host, target.url, actAs);
-      const sent = pending instanceof Promise ? await pending : pending;
-      return { response: await fetchImpl(input, { ...fetchInit, headers: withAuthorization(input, fetchInit?.headers, sent.token) }), sent };
-    };
-    const first = await send();
-    if (first.response.status !== 401 || parseBearerChallenge(first.response.headers.get('www-authenticate'))?.error !== 'invalid_token') return first.response;
-    if (!isReplayable(input, fetchInit)) return first.response;
-    // Exactly one retry, with a token minted afresh; whatever it answers is the answer.
-    await first.response.body?.cancel();
-    cache.invalidate(first.sent.key, first.sent.token);
-    return (await send()).response;
+    let target: Target;
+    try {
+      if (init) ({ actAs, partner: partnerName, ...fetchInit } = init);
+      if (actAs) assertUserIdentity(actAs, 'actAs');
+      target = targetOf(input, partnerName);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // The hot path (a repeated app-only call): a fresh cached token, no await before fetch.
+    const fresh = !actAs && target.appOnlyKey !== undefined ? cache.peek(target.appOnlyKey) : undefined;
+    if (fresh) return send(input, fetchInit, target, actAs, target.appOnlyKey!, fresh);
+    return Promise.resolve()
+      .then(() => tokenFor(target.partner, target.url.host, target.url, actAs))
+      .then((sent) => send(input, fetchInit, target, actAs, sent.key, `Bearer ${sent.token}`));
   } as PartnerFetch;
 
   partnerFetch.getToken = async (partnerName: string, options: GetTokenOptions = {}) => {

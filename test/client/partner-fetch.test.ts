@@ -119,7 +119,7 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
     await call(`${base}/api/x`).then((r) => expect(r.status).toBe(200));
     clock.advance(250_000); // inside the refresh window (60 s + up to 15 s jitter before the 300 s expiry)
     await call(`${base}/api/x`).then((r) => expect(r.status).toBe(200));
-    await new Promise((resolve) => setImmediate(resolve));
+    await mints.mock.results[1]!.value; // the background refresh has finished
     await call(`${base}/api/x`).then((r) => expect(r.status).toBe(200));
     expect(mints).toHaveBeenCalledTimes(2);
     expect(seen[1]!.jti).toBe(seen[0]!.jti); // still valid: used while the refresh ran

@@ -24,8 +24,22 @@ export interface RunningAuthorizationServer {
   stop(): Promise<void>;
 }
 
-/** Starts oidc-provider (test/helpers/oidc-server.mjs) with a fresh RSA signing key. */
+/**
+ * Starts oidc-provider (test/helpers/oidc-server.mjs) with a fresh RSA signing key. A restart on
+ * a given port retries briefly: the port of the process just stopped may not be free yet.
+ */
 export async function startAuthorizationServer(options: AuthorizationServerOptions): Promise<RunningAuthorizationServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (options.port === undefined || attempt >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function startOnce(options: AuthorizationServerOptions): Promise<RunningAuthorizationServer> {
   const kid = randomUUID();
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const file = join(tempDir('s2s-as-'), 'config.json');
