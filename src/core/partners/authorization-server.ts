@@ -78,6 +78,7 @@ export class AuthorizationServer {
     return this.metadata.fresh()?.issuer;
   }
 
+  /** The configured client with this id, or `undefined` when the server does not vouch for it here. */
   client(clientId: string): AuthorizationServerClient | undefined {
     return this.config.clients.find((c) => c.clientId === clientId);
   }
@@ -102,6 +103,7 @@ export class AuthorizationServers {
     for (const server of this.servers) server.metadata.get().catch(() => undefined);
   }
 
+  /** The server configured under `name`. */
   get(name: string): AuthorizationServer | undefined {
     return this.servers.find((s) => s.config.name === name);
   }

@@ -56,14 +56,17 @@ export class PartnerRegistry {
     return config;
   }
 
+  /** Refuses the partner's tokens from now on, cached ones included (and stops calling it). */
   disable(name: string): void {
     this.update(name, { enabled: false });
   }
 
+  /** Accepts the partner's tokens again. */
   enable(name: string): void {
     this.update(name, { enabled: true });
   }
 
+  /** Forgets the partner; returns whether it existed. Its cached tokens stop counting at once. */
   remove(name: string): boolean {
     return this.partners.delete(name);
   }
@@ -73,6 +76,7 @@ export class PartnerRegistry {
     return [...this.partners.values()].map((p) => ({ ...p.config }));
   }
 
+  /** The partner named `name`, as the verifier sees it. */
   get(name: string): Partner | undefined {
     return this.partners.get(name);
   }
