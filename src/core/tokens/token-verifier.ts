@@ -7,8 +7,9 @@ import type { IssuerMatch, Partner, PartnerRegistry } from '../partners/partner-
 import type { AuthorizationServer, AuthorizationServers } from '../partners/authorization-server';
 import { selectKeys, type KeySet, type VerificationKey } from '../partners/verification-key';
 import { chain, type MaybePromise } from '../maybe-async';
-import { checkAudience, checkTimeWindow, checkUserRealm, userFromClaims, type TimeWindow } from './claim-checks';
+import { checkAudience, checkTimeWindow, checkUserRealm, userFromClaims, type AudienceSubject, type TimeWindow } from './claim-checks';
 import { parseCompactJws, type CompactJws } from './compact-jws';
+import { principalFromServerToken } from './server-token-claims';
 import type { Principal } from './principal';
 import { formatPrincipal, parseName } from './principal-names';
 import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './signature-algorithms';
@@ -94,11 +95,12 @@ const LEGACY_WINDOW_SLACK_SECONDS = 5;
  */
 export class TokenVerifier {
   private readonly cache: VerifiedTokenCache<{ principal: Principal; partner: Partner | undefined }>;
-  private readonly hostnames: readonly string[];
+  /** Who we are, for audience checks (built once). */
+  private readonly us: AudienceSubject;
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.cache = new VerifiedTokenCache(options.verifiedTokenCacheSize);
-    this.hostnames = options.hostnames.map((h) => h.toLowerCase());
+    this.us = { serviceName: options.serviceName, realms: options.realms, hostnames: options.hostnames.map((h) => h.toLowerCase()) };
   }
 
   /**
@@ -242,59 +244,16 @@ export class TokenVerifier {
     return this.finish(signed, user, actor, claims, trace);
   }
 
-  /**
-   * An access token from an authorization server (RFC 9068): its keys only, its exact issuer,
-   * an audience it may issue for us, a client it vouches for. A user named by such a token was
-   * vouched for by the server (consent), so any trust level may act for that user; a `User`-trust
-   * client still never calls as itself.
-   */
+  /** An authorization server's access token: its keys only, its time window, then its claims. */
   private checkServerToken(jws: CompactJws, alg: AllowedAlgorithm, server: AuthorizationServer, trace: Trace): MaybePromise<Verified> {
-    const name = server.config.name;
-    trace?.('issuer', `authorization server ${name} (${String(jws.payload.iss)})`);
-    const fail = (error: TokenError) => Object.assign(error, { partner: name });
+    trace?.('issuer', `authorization server ${server.config.name} (${String(jws.payload.iss)})`);
+    const fail = (error: TokenError) => Object.assign(error, { partner: server.config.name });
     return chain(this.verifyWithKeys(jws, alg, server.keySource, fail), (key) => {
       trace?.('key', `${describeKey(key)} from ${server.keySource.description}`);
       trace?.('signature', 'valid');
-      const claims = jws.payload;
-      const window = checkTimeWindow(claims, { now: this.options.clock(), skewSeconds: this.options.clockSkewSeconds, maxLifetimeSeconds: this.options.maxLifetimeSeconds, legacy: false });
+      const window = checkTimeWindow(jws.payload, { now: this.options.clock(), skewSeconds: this.options.clockSkewSeconds, maxLifetimeSeconds: this.options.maxLifetimeSeconds, legacy: false });
       trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, lifetime ${window.exp - window.nbf} s`);
-      const allowed = server.config.audiences;
-      if (allowed.length > 0) {
-        const auds = typeof claims.aud === 'string' ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-        if (!auds.some((a) => allowed.includes(a as string))) throw fail(new TokenError('audience_mismatch', 'the token is not addressed to this service'));
-        trace?.('audience', `${auds.join(', ')} includes one of ${allowed.join(', ')}`);
-      } else {
-        trace?.('audience', `${checkAudience(claims.aud, { serviceName: this.options.serviceName, realms: this.options.realms, hostnames: this.hostnames })} is ours`);
-      }
-      const clientId = [claims.client_id, claims.azp, claims.appid].find((c): c is string => typeof c === 'string');
-      if (!clientId) throw fail(new TokenError('token_malformed', 'the token names no client (client_id, azp or appid)'));
-      const client = server.client(clientId);
-      if (!client) throw fail(new TokenError('unknown_partner', 'the authorization server does not vouch for this client here'));
-      const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
-      const user: Principal['user'] =
-        sub !== undefined && sub !== clientId
-          ? { nameid: sub, ...(typeof claims.upn === 'string' && { upn: claims.upn }), ...(typeof claims.email === 'string' && { smtp: claims.email }), id: sub }
-          : undefined;
-      const partnerName = client.name ?? clientId;
-      if (!user && client.trustLevel === 'User') throw Object.assign(new TokenError('app_only_not_allowed', 'a User-trust client cannot call as itself'), { partner: partnerName });
-      trace?.('trust', user ? `${client.trustLevel} trust acts for ${user.id} with the server's consent` : `${client.trustLevel} trust may call as itself`);
-      const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : [];
-      const principal: Principal = Object.freeze({
-        kind: user ? 'user' : 'app',
-        partner: partnerName,
-        applicationId: clientId,
-        realm: this.options.realms[0]!,
-        trustLevel: client.trustLevel,
-        permissions: client.permissions,
-        scopes,
-        actor: clientId,
-        ...(user && { user }),
-        issuer: claims.iss as string,
-        authorizationServer: name,
-        source: 'authorization-server',
-        expiresAt: window.exp * 1000,
-        claims: Object.freeze(claims),
-      });
+      const principal = principalFromServerToken(jws.payload, window, server, this.us, trace);
       return { principal, partner: undefined, uniqueJti: false };
     });
   }
@@ -370,7 +329,7 @@ export class TokenVerifier {
         trace?.('signature', 'valid');
         const window = checkTimeWindow(payload, this.timeOptions(partner));
         trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, now ${new Date(this.options.clock()).toISOString()}, skew ${this.options.clockSkewSeconds} s, lifetime ${window.exp - window.nbf} s`);
-        const audience = checkAudience(payload.aud, { serviceName: this.options.serviceName, realms: this.options.realms, hostnames: this.hostnames });
+        const audience = checkAudience(payload.aud, this.us);
         trace?.('audience', `${audience} is ours`);
         return { partner, applicationId: match.applicationId, realm: match.realm, claims: payload, window };
       },
