@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import passport from 'passport';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -11,6 +10,7 @@ import { AuthorizationServers } from '../../src/core/partners/authorization-serv
 import { createKeyCache } from '../../src/core/partners/key-source';
 import { createClientAssertion, requestClientCredentialsToken } from '../../src/client/client-credentials';
 import { IDS } from '../helpers/certificates';
+import { listen, portOf } from '../helpers/listen';
 import { errorHandler } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 import { startAuthorizationServer, type RunningAuthorizationServer } from '../helpers/authorization-server';
@@ -20,11 +20,6 @@ const OTHER_RESOURCE = 'https://other.contoso.com';
 const LOOPBACK = { allowInsecureHosts: ['127.0.0.1'] };
 const REDIRECT = 'http://127.0.0.1/callback';
 
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 
 /** A service that verifies with the s2s strategy and echoes the principal. */
 async function protectedService(s2s: S2SAuth): Promise<{ server: Server; base: string }> {
@@ -33,7 +28,7 @@ async function protectedService(s2s: S2SAuth): Promise<{ server: Server; base: s
   app.all('/api/{*rest}', authenticator.authenticate('s2s', { session: false }), (req, res) => res.json(req.user));
   app.use(errorHandler);
   const server = await listen(app);
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, base: `http://127.0.0.1:${portOf(server)}` };
 }
 
 describe('trusting an authorization server (oidc-provider on loopback), cloud and hybrid', () => {

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import passport from 'passport';
 import { decodeJwt } from 'jose';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import { PartnerFetchError, type PartnerFetch } from '../../src/client/partner-fetch';
 import { IDS } from '../helpers/certificates';
+import { listen, portOf } from '../helpers/listen';
 import { errorHandler } from '../helpers/partners';
 import { manualClock, serviceConfig } from '../helpers/service';
 
@@ -17,11 +17,6 @@ interface Seen {
   header?: string;
 }
 
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
 
 /**
  * contacts (the callee) verifies with the inbound strategy; messaging (the caller) uses the
@@ -68,7 +63,7 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
     app.use(errorHandler);
     server = await listen(app);
     otherServer = await listen(express().use((_req, res) => res.status(200).end('not a partner')));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = `http://127.0.0.1:${portOf(server)}`;
 
     const messagingConfig = await serviceConfig('messaging', { realm: 'contoso.com', hostnames: ['127.0.0.1'], outbound: { allowInsecureHosts: ['127.0.0.1'] } });
     messaging = createS2SAuth(messagingConfig, { clock });
@@ -166,7 +161,7 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
   });
 
   it('never sends a token to a URL no partner lists', async () => {
-    const other = `http://127.0.0.1:${(otherServer.address() as AddressInfo).port}/api/x`;
+    const other = `http://127.0.0.1:${portOf(otherServer)}/api/x`;
     const injected = jest.fn(fetch);
     const guarded = messaging.fetch({ fetch: injected });
     await expect(guarded(other)).rejects.toMatchObject({ name: 'PartnerFetchError', code: 'no_partner_for_url' });
@@ -243,9 +238,9 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
   });
 
   it('reports a realm that cannot be discovered', async () => {
-    messaging.partners.update('contacts', { realm: undefined, baseUrls: [`http://127.0.0.1:${(otherServer.address() as AddressInfo).port}/`] });
+    messaging.partners.update('contacts', { realm: undefined, baseUrls: [`http://127.0.0.1:${portOf(otherServer)}/`] });
     try {
-      const res = messaging.fetch({ fetch })(`http://127.0.0.1:${(otherServer.address() as AddressInfo).port}/x`);
+      const res = messaging.fetch({ fetch })(`http://127.0.0.1:${portOf(otherServer)}/x`);
       await expect(res).rejects.toMatchObject({ code: 'realm_discovery_failed' });
       expect(mints).not.toHaveBeenCalled();
     } finally {

@@ -1,18 +1,12 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express from 'express';
 import passport from 'passport';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import { IDS } from '../helpers/certificates';
+import { listen, portOf } from '../helpers/listen';
 import { errorHandler } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 
-function listen(app: express.Express): Promise<Server> {
-  return new Promise((resolve) => {
-    const server = app.listen(0, '127.0.0.1', () => resolve(server));
-  });
-}
-const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
 describe('two services trusting each other end to end, over loopback HTTP', () => {
   let messaging: S2SAuth;

@@ -7,6 +7,7 @@ import { z } from 'zod';
  */
 
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty string');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"');
 const seconds = (max: number) => z.number().int('expected whole seconds').positive('expected a positive number of seconds').max(max, `expected at most ${max} seconds`);
 
 /** The hard cap on the lifetime of a token our issuer mints: one hour. */
@@ -42,7 +43,7 @@ const keySourceSchema = z.discriminatedUnion(
 const trustLevel = z.enum(['Full', 'Application', 'User'], { error: 'expected "Full", "Application" or "User"' });
 
 const partnerSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
+  name,
   applicationId: nonEmpty.optional(),
   realm: nonEmpty.optional(),
   keySource: keySourceSchema.optional(),
@@ -63,7 +64,7 @@ const partnerSchema = z.strictObject({
 });
 
 const authorizationServerSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"'),
+  name,
   /** OpenID Connect discovery / RFC 8414 document, or a Microsoft `/metadata/json/1` document (ACS). */
   metadataUrl: httpsOrHttpUrl,
   /** The `aud` values it issues for us (e.g. our resource URI); default: our principal-id audiences. */

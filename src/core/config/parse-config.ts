@@ -13,7 +13,8 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 }
 
-function toConfigError(issue: z.core.$ZodIssue): ConfigError {
+/** The first problem zod found, as a {@link ConfigError} naming its field path. */
+export function toConfigError(issue: z.core.$ZodIssue): ConfigError {
   if (issue.code === 'unrecognized_keys') {
     const field = formatPath([...issue.path, issue.keys[0]!]);
     return new ConfigError(field, `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}`);

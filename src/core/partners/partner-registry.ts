@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { partnerSchema, type PartnerConfig, type PartnerConfigInput } from '../config/config-schema';
 import { ConfigError } from '../errors/config-error';
-import { formatPath } from '../config/parse-config';
+import { toConfigError } from '../config/parse-config';
 import { parseCertificateBundle } from '../certificates/oauth-certificate';
 import { readPemFile } from '../certificates/read-pem-file';
 import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
@@ -157,11 +157,7 @@ export class PartnerRegistry {
 
   private validate(definition: unknown): PartnerConfig {
     const result = partnerSchema.safeParse(definition);
-    if (!result.success) {
-      const issue = result.error.issues[0]!;
-      const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
-      throw new ConfigError(formatPath(path), issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message);
-    }
+    if (!result.success) throw toConfigError(result.error.issues[0]!);
     if (result.data.keySource && result.data.keySource.kind !== 'metadata' && !result.data.applicationId) {
       throw new ConfigError('applicationId', 'required unless keySource.kind is "metadata"');
     }

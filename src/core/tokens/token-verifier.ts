@@ -103,15 +103,6 @@ export class TokenVerifier {
     this.us = { serviceName: options.serviceName, realms: options.realms, hostnames: options.hostnames.map((h) => h.toLowerCase()) };
   }
 
-  /**
-   * The principal of a token verified before and still valid, synchronously, or `undefined`.
-   * Adapters call it first so a reused token costs one hash and one map lookup.
-   */
-  verifyCached(token: string): Principal | undefined {
-    if (token.length > this.options.maxTokenBytes) return undefined;
-    return this.fromCache(VerifiedTokenCache.keyOf(token));
-  }
-
   private fromCache(key: string): Principal | undefined {
     const entry = this.cache.get(key, this.options.clock());
     if (!entry) return undefined;
