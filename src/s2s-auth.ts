@@ -119,11 +119,13 @@ export class S2SAuth {
 
   /** The `s2s` Passport strategy: `passport.use(s2s.strategy())`. */
   strategy(): PartnerBearerStrategy {
+    this.authorizationServers.prefetch();
     return new PartnerBearerStrategy(this.verifier);
   }
 
   /** The same verification as a plain Express middleware, for apps without Passport. */
   middleware() {
+    this.authorizationServers.prefetch();
     return createVerifyMiddleware(this.verifier);
   }
 

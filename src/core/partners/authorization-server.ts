@@ -99,7 +99,10 @@ export class AuthorizationServers {
 
   constructor(configs: readonly AuthorizationServerConfig[], settings: RemoteKeySourceSettings, cache: NodeCache, clock: Clock) {
     this.servers = configs.map((c) => new AuthorizationServer(c, settings, cache, clock));
-    // A background prefetch, so the first token need not wait; failures are retried on demand.
+  }
+
+  /** Starts fetching every server's metadata in the background, so the first token need not wait; failures are retried on demand. */
+  prefetch(): void {
     for (const server of this.servers) server.metadata.get().catch(() => undefined);
   }
 
