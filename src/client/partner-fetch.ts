@@ -5,7 +5,7 @@ import type { TokenIssuer } from '../core/tokens/token-issuer';
 import { chain, type MaybePromise } from '../core/maybe-async';
 import type { AuthorizationServers } from '../core/partners/authorization-server';
 import type { SigningKeyRing } from '../core/certificates/signing-key-ring';
-import type { FetchLimits } from '../core/partners/fetch-document';
+import { isSecureOrAllowed, type FetchLimits } from '../core/partners/fetch-document';
 import { requestClientCredentialsToken } from './client-credentials';
 import { assertUserIdentity, USER_CLAIMS, type UserIdentity } from '../core/tokens/user-identity';
 import { formatAudience } from '../core/tokens/principal-names';
@@ -166,7 +166,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
       if (!partner) throw new PartnerFetchError('no_partner_for_url', `no partner lists a baseUrl for ${url.origin}${url.pathname}: no token sent`);
     }
     if (!partner.config.enabled) throw new PartnerFetchError('partner_disabled', `partner "${partner.config.name}" is disabled`);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && settings.allowInsecureHosts.includes(url.hostname))) {
+    if (!isSecureOrAllowed(url, settings.allowInsecureHosts)) {
       throw new PartnerFetchError('insecure_url', `refusing to send a token over ${url.protocol} to ${url.host} (not in outbound.allowInsecureHosts)`);
     }
     const { applicationId, realm, authorizationServer } = partner.config;

@@ -72,6 +72,18 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     await call(await mint()).expect(200);
   });
 
+  it('does not fetch a JWKS to learn a realm it cannot contain (realm left unconfigured)', async () => {
+    await setUp({ kind: 'jwks', url: server.url() }, { realm: undefined });
+    server.mode = 'down';
+    const key = createPrivateKey(readFileSync(messaging.config.signing.privateKey));
+    const now = Math.floor(clock() / 1000);
+    const stranger = `${IDS.messaging}@contoso.com`;
+    const res = await call(craftToken({ alg: 'RS256' }, { aud: `${IDS.contacts}/contacts.contoso.com@contoso.com`, iss: stranger, nameid: stranger, nbf: now, exp: now + 60 }, key));
+    expect(res.status).toBe(401);
+    expect(lastCode()).toBe('unknown_partner');
+    expect(server.requests).toBe(0);
+  });
+
   it('picks up a rotated key: an unknown kid triggers one refresh', async () => {
     await setUp({ kind: 'jwks', url: server.url() });
     await call(await mint()).expect(200);

@@ -15,10 +15,14 @@ export class KeySourceError extends Error {
 
 const MAX_REDIRECTS = 3;
 
-/** Refuses URLs we must not fetch: only `https:`, or `http:` to an explicitly allowed host. */
+/** The transport rule for every URL we send to or fetch from: `https:`, or `http:` to an explicitly allowed host. */
+export function isSecureOrAllowed(url: URL, allowInsecureHosts: readonly string[]): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && allowInsecureHosts.includes(url.hostname));
+}
+
+/** Refuses URLs we must not fetch (see {@link isSecureOrAllowed}). */
 export function assertFetchable(url: URL, allowInsecureHosts: readonly string[]): void {
-  if (url.protocol === 'https:') return;
-  if (url.protocol === 'http:' && allowInsecureHosts.includes(url.hostname)) return;
+  if (isSecureOrAllowed(url, allowInsecureHosts)) return;
   throw new KeySourceError(`refusing to fetch ${url.origin}: only https is allowed unless the host is in keySources.allowInsecureHosts`);
 }
 

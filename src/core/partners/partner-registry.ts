@@ -7,7 +7,7 @@ import { readPemFile } from '../certificates/read-pem-file';
 import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
 import { sameIdentifier } from '../tokens/principal-names';
 import type { MaybePromise } from '../maybe-async';
-import { keyFromCertificate, parseJwks, parseMetadataDocument, type KeySet } from './verification-key';
+import { keyFromCertificate, parseJwks, parseMetadataDocument } from './verification-key';
 
 /**
  * A partner application as the verifier sees it: its configuration plus its key source. A new
@@ -16,6 +16,11 @@ import { keyFromCertificate, parseJwks, parseMetadataDocument, type KeySet } fro
 export interface Partner {
   readonly config: Readonly<PartnerConfig>;
   readonly keySource: KeySource | undefined;
+}
+
+/** Whether the partner's id or realm must be read from its metadata document (configured by URL without them). */
+function learnsIdentity(partner: Partner): boolean {
+  return partner.config.keySource?.kind === 'metadata' && !(partner.config.applicationId && partner.config.realm);
 }
 
 /** What {@link PartnerRegistry.findByIssuer} found for an `iss`. */
@@ -92,8 +97,8 @@ export class PartnerRegistry {
    */
   identityOf(partner: Partner): MaybePromise<{ applicationId?: string; realm?: string }> {
     const { applicationId, realm } = partner.config;
-    if ((applicationId && realm) || partner.config.keySource?.kind !== 'metadata') return { applicationId, realm };
-    return this.learnIdentity(partner).then((learned) => ({ applicationId: applicationId ?? learned.applicationId, realm: realm ?? learned.realm }));
+    if (!learnsIdentity(partner)) return { applicationId, realm };
+    return partner.keySource!.getKeys().then((learned) => ({ applicationId: applicationId ?? learned.applicationId, realm: realm ?? learned.realm }));
   }
 
   /** Whether `partner` is still the current, enabled definition (used by the verified-token cache). */
@@ -111,10 +116,11 @@ export class PartnerRegistry {
     let unresolved = false;
     for (const partner of this.partners.values()) {
       const { applicationId, realm: partnerRealm } = partner.config;
-      if (!applicationId || !partnerRealm) {
+      if (learnsIdentity(partner)) {
         unresolved ||= !applicationId || sameIdentifier(applicationId, principalId);
         continue;
       }
+      if (!applicationId || !partnerRealm) continue;
       if (!sameIdentifier(applicationId, principalId)) continue;
       if (sameIdentifier(partnerRealm, realm)) return { partner, applicationId, realm: partnerRealm };
       realmMismatch = true;
@@ -126,27 +132,21 @@ export class PartnerRegistry {
   private async findAmongUnresolved(principalId: string, realm: string, realmMismatch: boolean): Promise<IssuerMatch> {
     let unavailable: unknown;
     for (const partner of this.partners.values()) {
-      if (partner.config.applicationId && partner.config.realm) continue;
-      let learned: KeySet;
+      if (!learnsIdentity(partner)) continue;
+      let applicationId: string | undefined;
+      let partnerRealm: string | undefined;
       try {
-        learned = await this.learnIdentity(partner);
+        ({ applicationId, realm: partnerRealm } = await this.identityOf(partner));
       } catch (e) {
         unavailable ??= e;
         continue;
       }
-      const applicationId = partner.config.applicationId ?? learned.applicationId;
-      const partnerRealm = partner.config.realm ?? learned.realm;
       if (!applicationId || !partnerRealm || !sameIdentifier(applicationId, principalId)) continue;
       if (sameIdentifier(partnerRealm, realm)) return { partner, applicationId, realm: partnerRealm };
       realmMismatch = true;
     }
     if (realmMismatch) return { reason: 'realm_mismatch' };
     return unavailable ? { reason: 'key_source_unavailable', cause: unavailable } : { reason: 'unknown_partner' };
-  }
-
-  private async learnIdentity(partner: Partner): Promise<KeySet> {
-    if (!partner.keySource) return { keys: [] };
-    return partner.keySource.getKeys();
   }
 
   private require(name: string): Partner {
