@@ -69,10 +69,6 @@ export class OutboundTokenCache {
     if (entry?.token?.token === token) entry.token = entry.authorization = undefined;
   }
 
-  get size(): number {
-    return this.entries.size;
-  }
-
   private create(key: string): Entry {
     if (this.entries.size >= this.settings.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     const entry: Entry = { refreshAt: 0 };

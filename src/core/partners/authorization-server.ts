@@ -111,10 +111,6 @@ export class AuthorizationServers {
     return this.servers.find((s) => s.config.name === name);
   }
 
-  get size(): number {
-    return this.servers.length;
-  }
-
   /** The server whose metadata `issuer` is exactly `iss`: synchronously if its metadata is cached. */
   findKnown(iss: string): AuthorizationServer | undefined {
     return this.servers.find((s) => s.knownIssuer() === iss);
