@@ -85,6 +85,7 @@ export class S2SAuth {
       registry: this.partners,
       servers: this.authorizationServers,
       replayStore: options.replayStore ?? new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock),
+      replayTimeoutMs: this.config.replayCache.timeoutMs,
       verifiedTokenCacheSize: this.config.verifiedTokenCache.maxEntries,
       clock: this.clock,
       challenge: createChallengeBuilder({

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock';
 import { epochSeconds } from '../core/clock';
 import type { SigningCredential } from '../core/certificates/oauth-certificate';
 import type { AuthorizationServer } from '../core/partners/authorization-server';
-import { assertFetchable, type FetchLimits } from '../core/partners/fetch-document';
+import { assertFetchable, readCapped, type FetchLimits } from '../core/partners/fetch-document';
 import type { MintedToken } from '../core/tokens/token-issuer';
 
 /** Why an authorization server gave us no token (its `error` code, never our assertion). */
@@ -35,6 +35,15 @@ export function createClientAssertion(clientId: string, audience: string, creden
     .setIssuedAt(now)
     .setExpirationTime(now + 60)
     .sign(credential.privateKey);
+}
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
 }
 
 /** What {@link requestClientCredentialsToken} needs. */
@@ -75,7 +84,14 @@ export async function requestClientCredentialsToken(request: ClientCredentialsRe
   } catch (e) {
     throw new TokenRequestError(`cannot reach the token endpoint of "${server.config.name}": ${(e as Error).message}`, undefined, { cause: e });
   }
-  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  // Capped like every document we read (keySources.maxResponseBytes): the reply is the server's to size.
+  let text: string;
+  try {
+    text = await readCapped(response, limits.maxResponseBytes, endpoint.href, limits.timeoutMs);
+  } catch (e) {
+    throw new TokenRequestError(`cannot read the reply of the token endpoint of "${server.config.name}": ${(e as Error).message}`, undefined, { cause: e });
+  }
+  const json = parseJsonObject(text);
   if (!response.ok || typeof json.access_token !== 'string') {
     const error = typeof json.error === 'string' ? json.error : undefined;
     const description = typeof json.error_description === 'string' ? `: ${json.error_description.slice(0, 200)}` : '';

@@ -10,5 +10,6 @@ export function bearerRequestOf(req: Request): BearerRequestLike {
     headers: req.headers,
     query: req.url.includes('access_token') ? req.query : undefined,
     body: req.body as unknown,
+    rawHeaders: req.rawHeaders,
   };
 }

@@ -95,7 +95,7 @@ export const configSchema = z
         lifetimeSeconds: seconds(MAX_ISSUED_LIFETIME_SECONDS).default(300),
         clockSkewSeconds: z.number().int().min(0).max(600, 'expected at most 600 seconds').default(60),
         maxInboundLifetimeSeconds: seconds(MAX_PARTNER_LIFETIME_SECONDS).default(3600),
-        maxTokenBytes: z.number().int().min(512).max(65536).default(16384),
+        maxTokenBytes: z.number().int().min(512).max(65536).default(8192),
       })
       .prefault({}),
     keySources: z
@@ -118,13 +118,22 @@ export const configSchema = z
       })
       .prefault({}),
     verifiedTokenCache: z.strictObject({ maxEntries: z.number().int().min(0).max(1_000_000).default(10_000) }).prefault({}),
-    replayCache: z.strictObject({ maxEntries: z.number().int().min(1).max(10_000_000).default(100_000) }).prefault({}),
+    replayCache: z
+      .strictObject({
+        maxEntries: z.number().int().min(1).max(10_000_000).default(100_000),
+        timeoutMs: z.number().int().min(10).max(30_000).default(1000),
+      })
+      .prefault({}),
     partners: z.array(partnerSchema).default([]),
     authorizationServers: z.array(authorizationServerSchema).default([]),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
-    const servers = new Set(config.authorizationServers.map((a) => a.name));
+    const servers = new Set<string>();
+    config.authorizationServers.forEach((a, i) => {
+      if (servers.has(a.name)) ctx.addIssue({ code: 'custom', path: ['authorizationServers', i, 'name'], message: `duplicate authorization server name "${a.name}"` });
+      servers.add(a.name);
+    });
     config.partners.forEach((p, i) => {
       if (p.authorizationServer && !servers.has(p.authorizationServer)) {
         ctx.addIssue({ code: 'custom', path: ['partners', i, 'authorizationServer'], message: `no authorization server named "${p.authorizationServer}"` });

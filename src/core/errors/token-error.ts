@@ -35,6 +35,7 @@ export const TOKEN_ERROR_CODES = {
   permission_denied: { error: 'insufficient_scope', status: 403 },
   // 503: an outage, not a bad token.
   key_source_unavailable: { error: undefined, status: 503 },
+  replay_store_unavailable: { error: undefined, status: 503 },
 } as const satisfies Record<string, { error: string | undefined; status: number }>;
 
 /** A stable reason code; see {@link TOKEN_ERROR_CODES}. */
@@ -62,13 +63,19 @@ export class TokenError extends Error {
   partner?: string;
   /** Seconds after which a 503 may be retried. */
   retryAfterSeconds?: number;
+  /**
+   * The claim or header member a refusal is about (`exp`, `aud`, `act.nameid`, `kid`, ...), so
+   * logs can tell "no exp" from "act without nameid" without parsing messages (as jose's `claim`).
+   */
+  readonly claim?: string;
 
-  constructor(code: TokenErrorCode, description: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+  constructor(code: TokenErrorCode, description: string, options?: { cause?: unknown; retryAfterSeconds?: number; claim?: string }) {
     super(description, options?.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.error = TOKEN_ERROR_CODES[code].error;
     this.status = TOKEN_ERROR_CODES[code].status;
     this.statusCode = this.status;
     if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options?.claim !== undefined) this.claim = options.claim;
   }
 }

@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import type { AuthorizationServerConfig } from '../config/config-schema';
 import type { MaybePromise } from '../maybe-async';
 import { KeySourceUnavailable, RemoteDocumentSource, RemoteKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
+import { deepFreeze } from '../tokens/principal';
 import { memberIgnoringCase, parseJwks, parseMetadataDocument, type KeySet } from './verification-key';
 
 /** What an authorization server's metadata tells us. */
@@ -54,7 +55,8 @@ export class AuthorizationServer {
     private readonly cache: NodeCache,
     private readonly clock: Clock,
   ) {
-    this.metadata = new RemoteDocumentSource(config.metadataUrl, parseAuthorizationServerMetadata, settings, cache, clock);
+    deepFreeze(config);
+    this.metadata = new RemoteDocumentSource('authorization-server', config.metadataUrl, parseAuthorizationServerMetadata, settings, cache, clock);
     this.keySource = {
       description: config.metadataUrl,
       cachedKeys: () => {
@@ -85,7 +87,7 @@ export class AuthorizationServer {
 
   private jwksOf(metadata: AuthorizationServerMetadata): RemoteKeySource | undefined {
     if (!metadata.jwksUri) return undefined;
-    if (this.jwks?.description !== metadata.jwksUri) this.jwks = new RemoteKeySource(metadata.jwksUri, parseJwks, this.settings, this.cache, this.clock);
+    if (this.jwks?.description !== metadata.jwksUri) this.jwks = new RemoteKeySource('jwks', metadata.jwksUri, parseJwks, this.settings, this.cache, this.clock);
     return this.jwks;
   }
 }
@@ -116,19 +118,35 @@ export class AuthorizationServers {
     return this.servers.find((s) => s.knownIssuer() === iss);
   }
 
-  /** Like {@link findKnown}, fetching the metadata of servers not yet known; reports an outage if one could not be read. */
+  /**
+   * Like {@link findKnown}, fetching the metadata of servers not yet known. Resolves as soon as
+   * one server's metadata names `iss` (a hung server never delays another's tokens); otherwise,
+   * once every fetch has settled, reports an outage if one could not be read.
+   */
   findByIssuer(iss: string): MaybePromise<ServerMatch> {
     const known = this.findKnown(iss);
     if (known) return { server: known };
     const unknown = this.servers.filter((s) => s.knownIssuer() === undefined);
     if (unknown.length === 0) return {};
-    return Promise.all(unknown.map((s) => s.metadata.get().then((m) => (m.issuer === iss ? s : undefined), (e: unknown) => (e instanceof KeySourceUnavailable ? e : Promise.reject(e))))).then(
-      (results) => {
-        const server = results.find((r): r is AuthorizationServer => r instanceof AuthorizationServer);
-        if (server) return { server };
-        const unavailable = results.find((r) => r instanceof KeySourceUnavailable);
-        return unavailable ? { unavailable } : {};
-      },
-    );
+    return new Promise<ServerMatch>((resolve, reject) => {
+      let pending = unknown.length;
+      let unavailable: unknown;
+      const settled = () => {
+        if (--pending === 0) resolve(unavailable === undefined ? {} : { unavailable });
+      };
+      for (const server of unknown) {
+        server.metadata.get().then(
+          (metadata) => {
+            if (metadata.issuer === iss) resolve({ server });
+            settled();
+          },
+          (error: unknown) => {
+            if (!(error instanceof KeySourceUnavailable)) return reject(error);
+            unavailable ??= error;
+            settled();
+          },
+        );
+      }
+    });
   }
 }

@@ -65,7 +65,11 @@ export async function fetchJsonDocument(url: string, limits: FetchLimits): Promi
   }
 }
 
-async function readCapped(response: Response, maxBytes: number, href: string, timeoutMs: number): Promise<string> {
+/**
+ * Reads a response body as text, refusing more than `maxBytes` (declared or streamed), so a
+ * huge or endless reply from any server we talk to cannot grow our memory.
+ */
+export async function readCapped(response: Response, maxBytes: number, href: string, timeoutMs: number): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (declared > maxBytes) {
     await response.body?.cancel();

@@ -73,14 +73,20 @@ export class RemoteDocumentSource<T> {
   private inflight: Promise<T> | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
   private lastError: Error | undefined;
+  /** Cache entries are keyed by kind AND URL: one URL may serve as two kinds of document (a metadata document that is also a JWKS), parsed differently. */
+  private readonly cacheKey: string;
 
+  /** `kind` names how the document is read (`jwks`, `metadata`, `authorization-server`). */
   constructor(
+    kind: string,
     private readonly url: string,
     private readonly parse: (document: unknown) => T,
     private readonly settings: RemoteKeySourceSettings,
     private readonly cache: NodeCache,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.cacheKey = `${kind} ${url}`;
+  }
 
   get description(): string {
     return this.url;
@@ -88,7 +94,7 @@ export class RemoteDocumentSource<T> {
 
   /** The cached value without any I/O, if fetched within `maxAgeMs`. */
   private cached(now: number, maxAgeMs: number): T | undefined {
-    const entry = this.cache.get<CachedDocument<T>>(this.url);
+    const entry = this.cache.get<CachedDocument<T>>(this.cacheKey);
     return entry && now - entry.fetchedAt < maxAgeMs ? entry.value : undefined;
   }
 
@@ -120,7 +126,7 @@ export class RemoteDocumentSource<T> {
     this.inflight = fetchJsonDocument(this.url, this.settings)
       .then((document) => {
         const value = this.parse(document);
-        this.cache.set<CachedDocument<T>>(this.url, { value, fetchedAt: this.clock() }, this.settings.ttlSeconds + this.settings.staleIfErrorSeconds);
+        this.cache.set<CachedDocument<T>>(this.cacheKey, { value, fetchedAt: this.clock() }, this.settings.ttlSeconds + this.settings.staleIfErrorSeconds);
         this.lastError = undefined;
         return value;
       })

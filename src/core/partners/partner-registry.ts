@@ -6,6 +6,7 @@ import { parseCertificateBundle } from '../certificates/oauth-certificate';
 import { readPemFile } from '../certificates/read-pem-file';
 import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
 import { sameIdentifier } from '../tokens/principal-names';
+import { deepFreeze } from '../tokens/principal';
 import type { MaybePromise } from '../maybe-async';
 import { keyFromCertificate, parseJwks, parseMetadataDocument } from './verification-key';
 
@@ -174,8 +175,9 @@ export class PartnerRegistry {
       keySource = new StaticKeySource({ keys });
     } else if (source) {
       const parse = source.kind === 'jwks' ? parseJwks : parseMetadataDocument;
-      keySource = new RemoteKeySource(source.url, parse, this.settings, this.keyCache, this.clock);
+      keySource = new RemoteKeySource(source.kind, source.url, parse, this.settings, this.keyCache, this.clock);
     }
-    return Object.freeze({ config: Object.freeze({ ...config }), keySource });
+    // Frozen all the way down: principals hand out `permissions` without copying.
+    return Object.freeze({ config: deepFreeze({ ...config }), keySource });
   }
 }

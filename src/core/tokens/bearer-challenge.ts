@@ -4,10 +4,14 @@
  * with control characters removed, so a value can never break or inject into the header.
  */
 
-/** Quotes a challenge parameter value. */
+/**
+ * Quotes a challenge parameter value. Only printable ASCII survives: control characters become
+ * spaces and every other character (non-ASCII, which Node refuses in a header above U+00FF and
+ * clients decode inconsistently below it) becomes `?`, so every value makes a header Node can send.
+ */
 export function quoteParameter(value: string): string {
   // eslint-disable-next-line no-control-regex
-  return `"${value.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[\\"]/g, '\\$&')}"`;
+  return `"${String(value).replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[^\u0020-\u007e]/g, '?').replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** The fixed part of a service's challenge: `realm` first (clients read it by position), then `client_id` and `trusted_issuers`. */

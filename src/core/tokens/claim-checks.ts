@@ -8,38 +8,71 @@ export interface TimeWindow {
   exp: number;
 }
 
+function malformed(claim: string, description: string): TokenError {
+  return new TokenError('token_malformed', description, { claim });
+}
+
 /**
- * Reads a NumericDate. Numbers must be finite. Microsoft's legacy writer sent strings of decimal
- * seconds: accepted only when `legacy` is set, and only as 1-10 digits (shared/PROTOCOL.md).
+ * Reads a NumericDate (RFC 7519 section 2). Numbers must be finite. Microsoft's legacy writer
+ * sent strings of decimal seconds: accepted only when `legacy` is set, and only as 1-10 digits
+ * (shared/PROTOCOL.md).
  */
 function numericDate(value: unknown, claim: string, legacy: boolean): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   if (legacy && typeof value === 'string' && /^\d{1,10}$/.test(value)) return Number(value);
-  throw new TokenError('token_malformed', `the ${claim} claim is not a valid NumericDate`);
+  throw malformed(claim, `the ${claim} claim is not a valid NumericDate`);
 }
 
 /**
- * Checks `nbf` / `exp` (with skew) and the lifetime cap. `exp` is required, and so is a start
- * (`nbf`, else `iat`), since a lifetime cannot be capped without one. jose would accept a missing
- * or infinite `exp`; we do these checks ourselves and strictly.
+ * Checks `exp`, `nbf` and `iat` (with skew) and the lifetime cap. `exp` is required, and so is a
+ * start (`nbf`, else `iat`), since a lifetime cannot be capped without one. `iat`, whenever it is
+ * present, must be a NumericDate no later than now + skew and not after `exp` (RFC 7519 section
+ * 4.1.6): a token "issued" in the future is not plausible. jose would accept a missing or
+ * infinite `exp` and a future `iat`; we do these checks ourselves and strictly.
  */
 export function checkTimeWindow(
   claims: Record<string, unknown>,
   options: { now: number; skewSeconds: number; maxLifetimeSeconds: number; legacy: boolean },
 ): TimeWindow {
   const exp = numericDate(claims.exp, 'exp', options.legacy);
-  const nbf = numericDate(claims.nbf, 'nbf', options.legacy) ?? numericDate(claims.iat, 'iat', options.legacy);
-  if (exp === undefined) throw new TokenError('token_malformed', 'the token has no exp claim');
-  if (nbf === undefined) throw new TokenError('token_malformed', 'the token has neither nbf nor iat');
-  if (exp <= nbf) throw new TokenError('token_malformed', 'exp is not after nbf');
+  const iat = numericDate(claims.iat, 'iat', options.legacy);
+  const nbf = numericDate(claims.nbf, 'nbf', options.legacy) ?? iat;
+  if (exp === undefined) throw malformed('exp', 'the token has no exp claim');
+  if (nbf === undefined) throw malformed('nbf', 'the token has neither nbf nor iat');
+  if (exp <= nbf) throw malformed('exp', 'exp is not after nbf');
+  if (iat !== undefined && iat > exp) throw malformed('iat', 'iat is after exp');
   const now = options.now / 1000;
-  if (now > exp + options.skewSeconds) throw new TokenError('token_expired', 'the token has expired');
-  if (now < nbf - options.skewSeconds) throw new TokenError('token_not_yet_valid', 'the token is not valid yet');
+  if (now > exp + options.skewSeconds) throw new TokenError('token_expired', 'the token has expired', { claim: 'exp' });
+  if (now < nbf - options.skewSeconds) throw new TokenError('token_not_yet_valid', 'the token is not valid yet', { claim: 'nbf' });
+  if (iat !== undefined && iat > now + options.skewSeconds) throw new TokenError('token_not_yet_valid', 'the token was issued in the future (iat)', { claim: 'iat' });
   if (exp - nbf > options.maxLifetimeSeconds) {
-    throw new TokenError('lifetime_too_long', `the token's lifetime (${exp - nbf} s) exceeds the ${options.maxLifetimeSeconds} s allowed`);
+    throw new TokenError('lifetime_too_long', `the token's lifetime (${exp - nbf} s) exceeds the ${options.maxLifetimeSeconds} s allowed`, { claim: 'exp' });
   }
   return { nbf, exp };
+}
+
+/** The `iss` claim: a non-empty string (what it names is the caller's to check). */
+export function issuerOf(claims: Record<string, unknown>): string {
+  const iss = claims.iss;
+  if (typeof iss !== 'string' || iss === '') throw malformed('iss', 'the token has no iss claim');
+  return iss;
+}
+
+/** The `aud` claim (RFC 7519 section 4.1.3): a non-empty string, or a non-empty array of them. */
+export function audiencesOf(claims: Record<string, unknown>): readonly string[] {
+  const aud = claims.aud;
+  if (typeof aud === 'string' && aud !== '') return [aud];
+  if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string' && a !== '')) return aud as string[];
+  throw malformed('aud', aud === undefined ? 'the token has no aud claim' : 'the aud claim is not a string or an array of strings');
+}
+
+/** An optional claim that, when present, must be a non-empty string. */
+export function optionalString(claims: Record<string, unknown>, claim: string, label = claim): string | undefined {
+  const value = claims[claim];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw malformed(label, `the ${label} claim is not a non-empty string`);
+  return value;
 }
 
 /** Who we are, for audience checks. */
@@ -60,9 +93,8 @@ function hostMatches(host: string, hostnames: readonly string[]): boolean {
  * Checks `aud` (a string or an array of strings): one entry must be `<our principal id>[/<one of
  * our hostnames>]@<one of our realms>`. A realm we do not serve is reported as `realm_mismatch`.
  */
-export function checkAudience(aud: unknown, subject: AudienceSubject): string {
-  const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
-  if (audiences.length === 0) throw new TokenError('token_malformed', 'the token has no aud claim');
+export function checkAudience(claims: Record<string, unknown>, subject: AudienceSubject): string {
+  const audiences = audiencesOf(claims);
   let realmOnly = false;
   for (const audience of audiences) {
     const name = parseName(audience);
@@ -71,21 +103,20 @@ export function checkAudience(aud: unknown, subject: AudienceSubject): string {
     if (subject.realms.some((r) => sameIdentifier(r, name.realm) || r.toLowerCase() === name.realm.toLowerCase())) return audience;
     realmOnly = true;
   }
-  if (realmOnly) throw new TokenError('realm_mismatch', 'the token is addressed to a realm this service does not serve');
-  throw new TokenError('audience_mismatch', 'the token is not addressed to this service');
+  if (realmOnly) throw new TokenError('realm_mismatch', 'the token is addressed to a realm this service does not serve', { claim: 'aud' });
+  throw new TokenError('audience_mismatch', 'the token is not addressed to this service', { claim: 'aud' });
 }
 
 /** The user a user-context token names, or `undefined` when it names none. */
 export function userFromClaims(claims: Record<string, unknown>): (UserIdentity & { id: string }) | undefined {
   const user: UserIdentity = {};
   for (const k of USER_CLAIMS) {
-    const v = claims[k];
-    if (v === undefined) continue;
-    if (typeof v !== 'string' || v === '') throw new TokenError('token_malformed', `the ${k} claim is not a non-empty string`);
-    user[k] = v;
+    const v = optionalString(claims, k);
+    if (v !== undefined) user[k] = v;
   }
+  optionalString(claims, 'nii');
   const id = user.nameid ?? user.upn ?? user.smtp ?? user.sip;
-  return id === undefined ? undefined : { ...user, id };
+  return id === undefined ? undefined : Object.freeze({ ...user, id });
 }
 
 /**
@@ -99,7 +130,7 @@ export function checkUserRealm(user: UserIdentity, realms: readonly string[]): v
     const value = user[k]?.replace(/^sip:/i, '');
     if (!value || !value.includes('@')) continue;
     if (!ours.includes(value.slice(value.lastIndexOf('@') + 1).toLowerCase())) {
-      throw new TokenError('user_realm_mismatch', 'the token names a user outside this service\'s realms');
+      throw new TokenError('user_realm_mismatch', 'the token names a user outside this service\'s realms', { claim: k });
     }
     shown = true;
   }

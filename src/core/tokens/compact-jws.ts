@@ -7,6 +7,8 @@ export interface CompactJws {
   /** `<header>.<payload>`: the bytes the signature covers. */
   signingInput: string;
   signature: Buffer;
+  /** Whether the signature part is empty (as the legacy outer token's must be, RFC 7519 section 6.1). */
+  unsigned: boolean;
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -23,6 +25,26 @@ function decodeJsonObject(part: string, what: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** The 6-bit value of a base64url character (the alphabet was checked already). */
+function sextet(code: number): number {
+  if (code >= 97) return code - 71; // a-z: 26-51
+  if (code >= 65) return code === 95 ? 63 : code - 65; // A-Z: 0-25, '_': 63
+  return code === 45 ? 62 : code + 4; // '-': 62, 0-9: 52-61
+}
+
+/**
+ * Whether a base64url text is the one canonical spelling of its bytes (RFC 4648 section 3.5):
+ * a length that leaves no lone character, and no bits set in the last character beyond the
+ * bytes it carries. Otherwise one signature would have up to 16 spellings, and tokens that
+ * differ in text would verify alike.
+ */
+function isCanonicalBase64url(part: string): boolean {
+  const rest = part.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  return (sextet(part.charCodeAt(part.length - 1)) & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
 /**
  * Splits a compact JWS (RFC 7515 section 7.1) without trusting anything in it. jose has no
  * synchronous decoder for the hot path, and decoding is only base64url and JSON: the signature
@@ -33,11 +55,12 @@ export function parseCompactJws(token: string): CompactJws {
   const second = first === -1 ? -1 : token.indexOf('.', first + 1);
   if (second === -1 || token.indexOf('.', second + 1) !== -1) throw new TokenError('token_malformed', 'not a compact JWS of three parts');
   const signaturePart = token.slice(second + 1);
-  if (!BASE64URL.test(signaturePart)) throw new TokenError('token_malformed', 'the signature is not base64url');
+  if (!BASE64URL.test(signaturePart) || !isCanonicalBase64url(signaturePart)) throw new TokenError('token_malformed', 'the signature is not canonical base64url');
   return {
     header: decodeJsonObject(token.slice(0, first), 'header'),
     payload: decodeJsonObject(token.slice(first + 1, second), 'payload'),
     signingInput: token.slice(0, second),
     signature: Buffer.from(signaturePart, 'base64url'),
+    unsigned: signaturePart.length === 0,
   };
 }

@@ -32,8 +32,28 @@ export interface Principal {
   source: 'partner' | 'authorization-server';
   /** Expiry of the token, ms since the epoch. */
   expiresAt: number;
-  /** All claims of the (outer) token, as sent. */
+  /** The claims of the signed token, as sent (for the legacy form: those of the signed actor token). */
   claims: Readonly<Record<string, unknown>>;
+  /**
+   * Microsoft's legacy form only: the claims of the UNSIGNED outer token. Only the user identity
+   * (`user`) was taken from them, as Microsoft's design prescribes; nothing else in here is
+   * signed by anyone, so never base a decision on it.
+   */
+  unsignedClaims?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Freezes a principal's parts all the way down (claims, user, arrays), so that no route handler
+ * can change what a later request of the same partner or the same token is granted. Only plain
+ * data (parsed JSON, configuration) is passed here.
+ */
+export function deepFreeze<T>(value: T): T {
+  Object.freeze(value);
+  for (const key in value) {
+    const member = (value as Record<string, unknown>)[key];
+    if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) deepFreeze(member);
+  }
+  return value;
 }
 
 const TRUST_ORDER: Record<TrustLevel, number> = { User: 0, Application: 1, Full: 2 };

@@ -1,18 +1,20 @@
 import type { Clock } from '../clock';
 import { VerifiedTokenCache } from '../caches/verified-token-cache';
-import type { ReplayStore } from '../caches/replay-store';
+import { rememberWithin, type ReplayStore } from '../caches/replay-store';
 import { TokenError, type TokenErrorCode } from '../errors/token-error';
 import { KeySourceUnavailable, type KeySource } from '../partners/key-source';
 import type { IssuerMatch, Partner, PartnerRegistry } from '../partners/partner-registry';
 import type { AuthorizationServer, AuthorizationServers } from '../partners/authorization-server';
 import { selectKeys, type KeySet, type VerificationKey } from '../partners/verification-key';
 import { chain, type MaybePromise } from '../maybe-async';
-import { checkAudience, checkTimeWindow, checkUserRealm, userFromClaims, type AudienceSubject, type TimeWindow } from './claim-checks';
+import { checkAudience, checkTimeWindow, checkUserRealm, issuerOf, optionalString, userFromClaims, type AudienceSubject, type TimeWindow } from './claim-checks';
 import { parseCompactJws, type CompactJws } from './compact-jws';
+import { checkActorTokenForm, checkOuterAgreesWithActor, unwrapOuter } from './legacy-token';
 import { principalFromServerToken } from './server-token-claims';
-import type { Principal } from './principal';
+import { deepFreeze, type Principal } from './principal';
 import { formatPrincipal, parseName } from './principal-names';
-import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './signature-algorithms';
+import { keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './signature-algorithms';
+import { checkSignedHeader } from './token-header';
 
 /** A structured accept / reject event: never the token, never a key. */
 export interface VerificationEvent {
@@ -46,6 +48,8 @@ export interface TokenVerifierOptions {
   /** Authorization servers whose access tokens we accept (cloud and hybrid set-ups). */
   servers: AuthorizationServers;
   replayStore: ReplayStore;
+  /** How long the replay store may take to answer before the request gets a 503 (fail closed). */
+  replayTimeoutMs: number;
   verifiedTokenCacheSize: number;
   clock: Clock;
   /** Builds the `WWW-Authenticate` value for an error (see `createChallengeBuilder`). */
@@ -74,9 +78,6 @@ interface SignedToken {
  * `trace?.(...)`, so on the hot path the detail strings are never even built.
  */
 type Trace = ((check: string, detail: string) => void) | undefined;
-
-/** The legacy outer token's window is recomputed by its writer: allow it this far outside the actor's. */
-const LEGACY_WINDOW_SLACK_SECONDS = 5;
 
 /**
  * The one place every trust decision about an inbound token is made (framework-neutral).
@@ -131,6 +132,7 @@ export class TokenVerifier {
    * a {@link TokenError} that has been reported and carries its headers.
    */
   authenticate(token: string): MaybePromise<Principal> {
+    if (typeof token !== 'string') throw this.refuse(new TokenError('token_malformed', 'the token is not a string'));
     const key = token.length > this.options.maxTokenBytes ? undefined : VerifiedTokenCache.keyOf(token);
     const cached = key && this.fromCache(key);
     if (cached) return cached;
@@ -161,6 +163,7 @@ export class TokenVerifier {
   async explain(token: string): Promise<{ steps: CheckStep[]; principal?: Principal; error?: TokenError }> {
     const steps: CheckStep[] = [];
     try {
+      if (typeof token !== 'string') throw new TokenError('token_malformed', 'the token is not a string');
       const { principal } = await this.check(token, (check, detail) => steps.push({ check, detail }));
       return { steps, principal };
     } catch (error) {
@@ -192,26 +195,28 @@ export class TokenVerifier {
     return tokenError instanceof TokenError ? this.refuse(tokenError) : error;
   }
 
+  /**
+   * The choice of trust source. Partners are matched first, by the `iss` of the form
+   * `<principal id>@<realm>` (synchronously when their identities are known), and only an issuer
+   * that names no partner is looked up among the authorization servers: a server can never sign
+   * as a partner, whatever its issuer says. Partner tokens never wait on a server's metadata.
+   */
   private check(token: string, trace: Trace): MaybePromise<Verified> {
     if (token.length > this.options.maxTokenBytes) throw new TokenError('token_too_large', `the token is over ${this.options.maxTokenBytes} bytes`);
     const jws = parseCompactJws(token);
-    trace?.('format', `compact JWS, alg ${String(jws.header.alg)}`);
     if (jws.header.alg === 'none') return this.checkLegacy(jws, trace);
-    const alg = this.checkHeader(jws.header, trace);
-    const iss = jws.payload.iss;
-    if (typeof iss !== 'string') throw new TokenError('token_malformed', 'the token has no iss claim');
-
-    // Which trust source: an authorization server already known by its exact issuer, else a
-    // partner (synchronously), else servers whose metadata is not in memory yet. Partner tokens
-    // never wait on an authorization server's metadata.
-    const known = this.options.servers.findKnown(iss);
-    if (known) return this.checkServerToken(jws, alg, known, trace);
+    const alg = checkSignedHeader(jws.header);
+    trace?.('format', `compact JWS, alg ${alg}`);
+    trace?.('algorithm', `${alg} is allowed`);
+    if (jws.payload.actortoken !== undefined) throw new TokenError('token_malformed', 'only the legacy outer token carries an actor token', { claim: 'actortoken' });
+    const iss = issuerOf(jws.payload);
     return chain(this.findPartner(iss), (match) => {
-      if (match.partner) return chain(this.checkPartnerSignature(jws, alg, match, trace), (signed) => this.checkPartnerClaims(signed, trace));
+      if (match.partner) return taggedWith(match.partner.config.name, () => chain(this.checkPartnerSignature(jws, alg, match, trace), (signed) => this.checkPartnerClaims(signed, trace)));
       return chain(this.options.servers.findByIssuer(iss), (found) => {
-        if (found.server) return this.checkServerToken(jws, alg, found.server, trace);
-        if (found.unavailable) throw found.unavailable;
-        throw partnerLookupError(match);
+        if (!found.server) throw found.unavailable ?? partnerLookupError(match);
+        // A partner we could not look up may be the one this issuer names: fail closed.
+        if (match.reason === 'key_source_unavailable') throw match.cause;
+        return this.checkServerToken(jws, alg, found.server, trace);
       });
     });
   }
@@ -223,70 +228,56 @@ export class TokenVerifier {
     let user: Principal['user'];
     let actor: string;
     if (act !== undefined) {
-      const actorName = (act as { nameid?: unknown } | null)?.nameid;
-      if (typeof actorName !== 'string') throw new TokenError('token_malformed', 'the act claim has no nameid');
+      if (typeof act !== 'object' || act === null || Array.isArray(act)) throw new TokenError('token_malformed', 'the act claim is not an object', { claim: 'act' });
+      const actorName = optionalString(act as Record<string, unknown>, 'nameid', 'act.nameid');
+      if (actorName === undefined) throw new TokenError('token_malformed', 'the act claim has no nameid', { claim: 'act.nameid' });
       actor = this.checkActor(actorName, signed);
       user = userFromClaims(claims);
-      if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user');
+      if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user', { claim: 'act' });
     } else {
-      actor = this.checkActor(typeof claims.nameid === 'string' ? claims.nameid : formatPrincipal(signed.applicationId, signed.realm), signed);
+      actor = this.checkActor(optionalString(claims, 'nameid') ?? formatPrincipal(signed.applicationId, signed.realm), signed);
     }
     trace?.('actor', actor);
-    return this.finish(signed, user, actor, claims, trace);
+    return this.finish(signed, user, actor, undefined, trace);
   }
 
   /** An authorization server's access token: its keys only, its time window, then its claims. */
   private checkServerToken(jws: CompactJws, alg: AllowedAlgorithm, server: AuthorizationServer, trace: Trace): MaybePromise<Verified> {
     trace?.('issuer', `authorization server ${server.config.name} (${String(jws.payload.iss)})`);
-    const fail = (error: TokenError) => Object.assign(error, { partner: server.config.name });
-    return chain(this.verifyWithKeys(jws, alg, server.keySource, fail), (key) => {
+    return taggedWith(server.config.name, () => chain(this.verifyWithKeys(jws, alg, server.keySource), (key) => {
       trace?.('key', `${describeKey(key)} from ${server.keySource.description}`);
       trace?.('signature', 'valid');
       const window = checkTimeWindow(jws.payload, { now: this.options.clock(), skewSeconds: this.options.clockSkewSeconds, maxLifetimeSeconds: this.options.maxLifetimeSeconds, legacy: false });
       trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, lifetime ${window.exp - window.nbf} s`);
       const principal = principalFromServerToken(jws.payload, window, server, this.us, trace);
       return { principal, partner: undefined, uniqueJti: false };
-    });
+    }));
   }
 
-  /** Microsoft's legacy user-context token: unsigned outer token, signed actor token inside. */
+  /**
+   * Microsoft's legacy user-context token: the unsigned outer token, then the partner its signed
+   * actor token names, whose setting is looked at before any claim of the actor token (a partner
+   * not configured for the legacy form hears `legacy_token_refused`, whatever else is wrong),
+   * then the partner steps on the actor token, then the outer token's agreement with it.
+   */
   private checkLegacy(outer: CompactJws, trace: Trace): MaybePromise<Verified> {
-    const actorToken = outer.payload.actortoken;
-    if (typeof actorToken !== 'string') throw new TokenError('algorithm_not_allowed', 'unsigned tokens are refused');
-    const inner = parseCompactJws(actorToken);
-    if (inner.header.alg === 'none' || inner.payload.actortoken !== undefined) {
-      throw new TokenError('token_malformed', 'the actor token must be signed and cannot nest another');
-    }
-    return chain(this.checkSigned(inner, trace), (signed) => {
-      const { partner, claims: actorClaims } = signed;
-      if (!partner.config.legacyTokens) throw tagged(new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens'), partner);
-      if (actorClaims.trustedfordelegation !== true && actorClaims.trustedfordelegation !== 'true') {
-        throw tagged(new TokenError('actor_mismatch', 'the actor token is not trusted for delegation'), partner);
-      }
-      const actor = this.checkActor(typeof actorClaims.nameid === 'string' ? actorClaims.nameid : '', signed);
-      const claims = outer.payload;
-      if (claims.iss !== actor || claims.aud !== actorClaims.aud) {
-        throw tagged(new TokenError('actor_mismatch', 'the outer token\'s iss or aud differs from its actor token\'s'), partner);
-      }
-      const window = checkTimeWindow(claims, this.timeOptions(partner));
-      if (window.nbf < signed.window.nbf - LEGACY_WINDOW_SLACK_SECONDS || window.exp > signed.window.exp + LEGACY_WINDOW_SLACK_SECONDS) {
-        throw tagged(new TokenError('actor_mismatch', 'the outer token\'s validity lies outside its actor token\'s'), partner);
-      }
-      const user = userFromClaims(claims);
-      if (!user) throw new TokenError('token_malformed', 'the legacy outer token names no user');
-      trace?.('legacy outer token', `iss, aud and window agree with the actor token; acting ${actor}`);
-      const window2 = { nbf: Math.max(window.nbf, signed.window.nbf), exp: Math.min(window.exp, signed.window.exp) };
-      return this.finish({ ...signed, window: window2 }, user, actor, claims, trace);
+    const inner = parseCompactJws(unwrapOuter(outer));
+    checkActorTokenForm(inner);
+    const alg = checkSignedHeader(inner.header);
+    return chain(this.findPartner(issuerOf(inner.payload)), (match) => {
+      if (!match.partner) throw partnerLookupError(match);
+      const { partner } = match;
+      return taggedWith(partner.config.name, () => {
+        if (!partner.config.enabled) throw new TokenError('partner_disabled', 'the partner is disabled');
+        if (!partner.config.legacyTokens) throw new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens');
+        return chain(this.checkPartnerSignature(inner, alg, match, trace), (signed) => {
+          const actor = this.checkActor(optionalString(signed.claims, 'nameid') ?? '', signed);
+          const { user, window } = checkOuterAgreesWithActor(outer.payload, signed.claims, actor, signed.window, this.timeOptions(partner));
+          trace?.('legacy outer token', `iss, aud and window agree with the actor token; acting ${actor}`);
+          return this.finish({ ...signed, window }, user, actor, outer.payload, trace);
+        });
+      });
     });
-  }
-
-  /** The algorithm allow-list and the refusal of `crit`; returns the algorithm. */
-  private checkHeader(header: Record<string, unknown>, trace: Trace): AllowedAlgorithm {
-    const alg = header.alg;
-    if (!isAllowedAlgorithm(alg)) throw new TokenError('algorithm_not_allowed', `algorithm ${typeof alg === 'string' ? alg.slice(0, 16) : '(none)'} is not allowed`);
-    if (header.crit !== undefined) throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused');
-    trace?.('algorithm', `${alg} is allowed`);
-    return alg;
   }
 
   /** The partner an `iss` of the form `<principal id>@<realm>` names. */
@@ -296,31 +287,20 @@ export class TokenVerifier {
     return this.options.registry.findByIssuer(name.principalId, name.realm);
   }
 
-  /** A signed partner token (the legacy actor token): header, partner, then its signature and claims. */
-  private checkSigned(jws: CompactJws, trace: Trace): MaybePromise<SignedToken> {
-    const alg = this.checkHeader(jws.header, trace);
-    const iss = jws.payload.iss;
-    if (typeof iss !== 'string') throw new TokenError('token_malformed', 'the token has no iss claim');
-    return chain(this.findPartner(iss), (match) => {
-      if (!match.partner) throw partnerLookupError(match);
-      return this.checkPartnerSignature(jws, alg, match, trace);
-    });
-  }
-
   /** Enabled partner, its key, the signature, the time window and the audience. */
   private checkPartnerSignature(jws: CompactJws, alg: AllowedAlgorithm, match: IssuerMatch & { partner: Partner }, trace: Trace): MaybePromise<SignedToken> {
     const { partner } = match;
-    if (!partner.config.enabled) throw tagged(new TokenError('partner_disabled', 'the partner is disabled'), partner);
+    if (!partner.config.enabled) throw new TokenError('partner_disabled', 'the partner is disabled');
     trace?.('partner', `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`);
     const payload = jws.payload;
     return chain(
-      this.verifyWithKeys(jws, alg, partner.keySource, (e) => tagged(e, partner)),
+      this.verifyWithKeys(jws, alg, partner.keySource),
       (key) => {
         trace?.('key', `${describeKey(key)} from ${partner.keySource!.description}`);
         trace?.('signature', 'valid');
         const window = checkTimeWindow(payload, this.timeOptions(partner));
         trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, now ${new Date(this.options.clock()).toISOString()}, skew ${this.options.clockSkewSeconds} s, lifetime ${window.exp - window.nbf} s`);
-        const audience = checkAudience(payload.aud, this.us);
+        const audience = checkAudience(payload, this.us);
         trace?.('audience', `${audience} is ours`);
         return { partner, applicationId: match.applicationId, realm: match.realm, claims: payload, window };
       },
@@ -330,17 +310,17 @@ export class TokenVerifier {
   /**
    * Checks the signature with the keys of ONE source (the issuer's): synchronously from cached
    * keys, else after fetching them; a key id the source does not publish triggers one
-   * cooldown-limited refresh. `fail` marks errors with whom they concern.
+   * cooldown-limited refresh.
    */
-  private verifyWithKeys(jws: CompactJws, alg: AllowedAlgorithm, source: KeySource | undefined, fail: (error: TokenError) => TokenError): MaybePromise<VerificationKey> {
-    if (!source) throw fail(new TokenError('key_not_found', 'no key source is configured for this partner'));
+  private verifyWithKeys(jws: CompactJws, alg: AllowedAlgorithm, source: KeySource | undefined): MaybePromise<VerificationKey> {
+    if (!source) throw new TokenError('key_not_found', 'no key source is configured for this partner');
     const withKeys = (keySet: KeySet | undefined): VerificationKey | undefined => {
       const candidates = keySet && selectKeys(keySet.keys, jws.header, this.options.clock());
       if (!candidates) return undefined;
       for (const candidate of candidates) {
         if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
       }
-      throw fail(new TokenError('signature_invalid', 'the signature does not verify with the issuer\'s keys'));
+      throw new TokenError('signature_invalid', 'the signature does not verify with the issuer\'s keys');
     };
     const cached = source.cachedKeys();
     const now = cached && withKeys(cached);
@@ -354,7 +334,7 @@ export class TokenVerifier {
         throw e;
       });
       const found = withKeys(refreshed);
-      if (!found) throw fail(new TokenError('key_not_found', 'the token names a key its issuer does not publish'));
+      if (!found) throw new TokenError('key_not_found', 'the token names a key its issuer does not publish');
       return found;
     };
     return refresh();
@@ -363,21 +343,27 @@ export class TokenVerifier {
   /** The acting principal must be the issuer itself, or a client id the partner vouches for. */
   private checkActor(actor: string, signed: SignedToken): string {
     const expected = [signed.applicationId, ...signed.partner.config.clientIds].map((id) => formatPrincipal(id, signed.realm));
-    if (!expected.includes(actor)) throw tagged(new TokenError('actor_mismatch', 'the acting principal is neither the issuer nor a client it vouches for'), signed.partner);
+    if (!expected.includes(actor)) throw new TokenError('actor_mismatch', 'the acting principal is neither the issuer nor a client it vouches for');
     return actor;
   }
 
-  /** Trust-level rules, user realm, replay; then the principal. */
-  private finish(signed: SignedToken, user: Principal['user'], actor: string, claims: Record<string, unknown>, trace: Trace): MaybePromise<Verified> {
-    const { partner } = signed;
+  /**
+   * Trust-level rules, user realm, replay; then the principal. `unsignedClaims` are the legacy
+   * outer token's: kept apart, since only the user identity may come from them. Replay is
+   * checked on the SIGNED token's `jti`: an unsigned outer id could be changed at will.
+   */
+  private finish(signed: SignedToken, user: Principal['user'], actor: string, unsignedClaims: Record<string, unknown> | undefined, trace: Trace): MaybePromise<Verified> {
+    const { partner, claims } = signed;
     const trust = partner.config.trustLevel;
-    if (!user && trust === 'User') throw tagged(new TokenError('app_only_not_allowed', 'a User-trust partner cannot call as itself'), partner);
+    if (!user && trust === 'User') throw new TokenError('app_only_not_allowed', 'a User-trust partner cannot call as itself');
     if (user && trust !== 'Full') {
-      throw tagged(new TokenError('user_context_not_allowed', `a ${trust}-trust partner acts for a user only with a token from an authorization server`), partner);
+      throw new TokenError('user_context_not_allowed', `a ${trust}-trust partner acts for a user only with a token from an authorization server`);
     }
     if (user) checkUserRealm(user, this.options.realms);
     trace?.('trust', user ? `${trust} trust may act for ${user.id}` : `${trust} trust may call as itself`);
 
+    // Frozen all the way down: the claims were parsed for this token alone and the partner's
+    // permissions are frozen in the registry, so no handler can change a later verdict.
     const principal: Principal = Object.freeze({
       kind: user ? 'user' : 'app',
       partner: partner.config.name,
@@ -390,15 +376,17 @@ export class TokenVerifier {
       issuer: formatPrincipal(signed.applicationId, signed.realm),
       source: 'partner',
       expiresAt: signed.window.exp * 1000,
-      // The parsed claims are ours alone (parseCompactJws made them): freeze, no copy.
-      claims: Object.freeze(claims),
+      claims: deepFreeze(claims),
+      ...(unsignedClaims && { unsignedClaims: deepFreeze(unsignedClaims) }),
     });
     if (!partner.config.requireUniqueJti) return { principal, partner, uniqueJti: false };
-    if (typeof claims.jti !== 'string' || claims.jti === '') throw tagged(new TokenError('token_malformed', 'this partner\'s tokens must carry a jti'), partner);
-    const jti = claims.jti;
-    return chain(this.options.replayStore.remember(`${partner.config.name}:${jti}`, (signed.window.exp + this.options.clockSkewSeconds) * 1000), (first) => {
-      if (!first) throw tagged(new TokenError('token_replayed', 'this token has been used already'), partner);
-      trace?.('replay', `jti ${jti} seen for the first time`);
+    const jti = optionalString(claims, 'jti');
+    if (jti === undefined) throw new TokenError('token_malformed', 'this partner\'s tokens must carry a jti', { claim: 'jti' });
+    const expiresAt = (signed.window.exp + this.options.clockSkewSeconds) * 1000;
+    const recorded = rememberWithin(this.options.replayStore, `${partner.config.name}:${jti}`, expiresAt, this.options.replayTimeoutMs);
+    return chain(recorded, (first) => {
+      if (!first) throw new TokenError('token_replayed', 'this token has been used already', { claim: 'jti' });
+      trace?.('replay', 'jti seen for the first time');
       return { principal, partner, uniqueJti: true };
     });
   }
@@ -420,10 +408,18 @@ function partnerLookupError(match: IssuerMatch): unknown {
   return new TokenError(match.reason, match.reason === 'realm_mismatch' ? 'the issuer is a partner of another realm' : 'the issuer is not a known partner or authorization server');
 }
 
-/** Marks an error with the partner it concerns, for events. */
-function tagged(error: TokenError, partner: Partner): TokenError {
-  error.partner = partner.config.name;
-  return error;
+/** Runs the steps of one partner or server, marking every refusal with its name (for events and logs). */
+function taggedWith<T>(name: string, steps: () => MaybePromise<T>): MaybePromise<T> {
+  const tag = (error: unknown) => {
+    if (error instanceof TokenError) error.partner ??= name;
+    return error;
+  };
+  try {
+    const result = steps();
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(tag(error))) : result;
+  } catch (error) {
+    throw tag(error);
+  }
 }
 
 function toUnavailable(error: KeySourceUnavailable): TokenError {

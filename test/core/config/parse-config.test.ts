@@ -26,7 +26,8 @@ describe('parseConfig', () => {
   it('fills in defaults and derives the realm from the first hostname', () => {
     const config = parseConfig(valid(), { baseDir: '/etc/s2s' });
     expect(config.realm).toBe('contoso.com');
-    expect(config.tokens).toEqual({ lifetimeSeconds: 300, clockSkewSeconds: 60, maxInboundLifetimeSeconds: 3600, maxTokenBytes: 16384 });
+    expect(config.tokens).toEqual({ lifetimeSeconds: 300, clockSkewSeconds: 60, maxInboundLifetimeSeconds: 3600, maxTokenBytes: 8192 });
+    expect(config.replayCache).toEqual({ maxEntries: 100_000, timeoutMs: 1000 });
     expect(config.signing.certificate).toBe('/etc/s2s/cert.pem');
     expect(config.partners).toEqual([]);
     expect(config.keySources.allowInsecureHosts).toEqual([]);

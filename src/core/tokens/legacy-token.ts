@@ -1,0 +1,75 @@
+import { TokenError } from '../errors/token-error';
+import { audiencesOf, checkTimeWindow, issuerOf, userFromClaims, type TimeWindow } from './claim-checks';
+import type { CompactJws } from './compact-jws';
+import { checkOuterHeader } from './token-header';
+import type { UserIdentity } from './user-identity';
+
+/*
+ * Microsoft's legacy user-context token (shared/PROTOCOL.md): an UNSIGNED outer token naming the
+ * user, carrying the calling service's signed actor token in `actortoken`. Trust comes from the
+ * actor token alone; the outer token may contribute the user's identity and nothing else.
+ */
+
+/** The legacy outer token's window is recomputed by its writer: allow it this far outside the actor's. */
+const LEGACY_WINDOW_SLACK_SECONDS = 5;
+
+function malformed(claim: string, description: string): TokenError {
+  return new TokenError('token_malformed', description, { claim });
+}
+
+/**
+ * Unwraps an outer token: its header (`typ` and `alg: none` only, no `crit`), an empty signature
+ * (RFC 7519 section 6.1), and the actor token it carries. An unsigned token without an actor
+ * token is simply an unsigned token, refused as such.
+ */
+export function unwrapOuter(outer: CompactJws): string {
+  const actorToken = outer.payload.actortoken;
+  if (actorToken === undefined) throw new TokenError('algorithm_not_allowed', 'unsigned tokens are refused', { claim: 'alg' });
+  checkOuterHeader(outer.header);
+  if (!outer.unsigned) throw malformed('signature', 'an unsigned token must have an empty signature');
+  if (typeof actorToken !== 'string') throw malformed('actortoken', 'the actortoken claim is not a token');
+  return actorToken;
+}
+
+/** The signed actor token: never unsigned itself, never nesting another. */
+export function checkActorTokenForm(actor: CompactJws): void {
+  if (actor.header.alg === 'none' || actor.payload.actortoken !== undefined) {
+    throw malformed('actortoken', 'the actor token must be signed and cannot nest another');
+  }
+}
+
+/** What the outer token may contribute, once it agrees with its actor token. */
+export interface OuterContribution {
+  user: UserIdentity & { id: string };
+  /** The window both tokens allow. */
+  window: TimeWindow;
+}
+
+/**
+ * The outer token must agree with the signed actor token it carries: the actor is trusted for
+ * delegation, the outer `iss` is the actor's `nameid`, the audiences are the same, and the outer
+ * window lies within the actor's (give or take a few seconds). Then it names the user.
+ */
+export function checkOuterAgreesWithActor(
+  outerClaims: Record<string, unknown>,
+  actorClaims: Record<string, unknown>,
+  actor: string,
+  actorWindow: TimeWindow,
+  timeOptions: Parameters<typeof checkTimeWindow>[1],
+): OuterContribution {
+  const delegation = actorClaims.trustedfordelegation;
+  if (delegation !== true && delegation !== 'true') throw new TokenError('actor_mismatch', 'the actor token is not trusted for delegation', { claim: 'trustedfordelegation' });
+  if (issuerOf(outerClaims) !== actor) throw new TokenError('actor_mismatch', 'the outer token\'s iss differs from its actor token\'s nameid', { claim: 'iss' });
+  const outerAudiences = audiencesOf(outerClaims);
+  const actorAudiences = audiencesOf(actorClaims);
+  if (outerAudiences.length !== actorAudiences.length || outerAudiences.some((a, i) => a !== actorAudiences[i])) {
+    throw new TokenError('actor_mismatch', 'the outer token\'s aud differs from its actor token\'s', { claim: 'aud' });
+  }
+  const window = checkTimeWindow(outerClaims, timeOptions);
+  if (window.nbf < actorWindow.nbf - LEGACY_WINDOW_SLACK_SECONDS || window.exp > actorWindow.exp + LEGACY_WINDOW_SLACK_SECONDS) {
+    throw new TokenError('actor_mismatch', 'the outer token\'s validity lies outside its actor token\'s', { claim: 'exp' });
+  }
+  const user = userFromClaims(outerClaims);
+  if (!user) throw malformed('nameid', 'the legacy outer token names no user');
+  return { user, window: { nbf: Math.max(window.nbf, actorWindow.nbf), exp: Math.min(window.exp, actorWindow.exp) } };
+}
