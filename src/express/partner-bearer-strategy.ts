@@ -19,10 +19,8 @@ interface PassportActions {
  * others), `error` for an outage (503 through the app's error handler, so the request does not
  * fall through to another strategy as if the token were bad).
  */
-function refuse(actions: PassportActions, req: Request, verifier: TokenVerifier, error: unknown): void {
-  if (!(error instanceof TokenError)) return actions.error(error as Error);
-  // Errors from verify() already carry their headers and were reported; extraction errors are not yet.
-  const refusal = error.headers['WWW-Authenticate'] ? error : verifier.refuse(error);
+function refuse(actions: PassportActions, req: Request, refusal: unknown): void {
+  if (!(refusal instanceof TokenError)) return actions.error(refusal as Error);
   if (refusal.status >= 500) return actions.error(refusal);
   // Passport's fail() carries only a challenge and a status: keep the whole refusal (code,
   // headers) on the request for the app's error handler (with `failWithError: true`).
@@ -55,12 +53,13 @@ export class PartnerBearerStrategy extends BearerStrategy<VerifyWithRequest> {
       try {
         result = verifier.authenticate(token);
       } catch (error) {
-        return refuse(this, req, verifier, error);
+        // The verifier has reported its refusals and attached their headers already.
+        return refuse(this, req, error);
       }
       if (!(result instanceof Promise)) return done(null, result);
       result.then(
         (principal) => done(null, principal),
-        (error: unknown) => refuse(this, req, verifier, error),
+        (error: unknown) => refuse(this, req, error),
       );
     });
   }
@@ -71,7 +70,7 @@ export class PartnerBearerStrategy extends BearerStrategy<VerifyWithRequest> {
       extractBearerToken(bearerRequestOf(req));
     } catch (error) {
       // Passport calls authenticate on a per-request object that carries success / fail / error.
-      return refuse(this as unknown as PassportActions, req, this.verifier, error);
+      return refuse(this as unknown as PassportActions, req, error instanceof TokenError ? this.verifier.refuse(error) : error);
     }
     super.authenticate(req);
   }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type express from 'express';
 import { IDS } from '../helpers/certificates';
+import { createS2SAuth } from '../../src/s2s-auth';
 import { CONTACTS_AUDIENCE, createSuite, protectedApp, type Suite } from '../helpers/partners';
 import { manualClock } from '../helpers/service';
 import { craftToken, tamper } from '../helpers/tokens';
@@ -38,7 +39,8 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     messagingKid = active.kid;
     messagingX5t = active.x5t;
   });
-  afterEach(() => {
+  afterEach(async () => {
+    expect(await suite.explainDisagreements()).toEqual([]);
     suite.events.length = 0;
     clock.set(manualClock()());
     for (const p of suite.contacts.partners.list()) if (!p.enabled) suite.contacts.partners.enable(p.name);
@@ -115,6 +117,24 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       await expectRefused(request(app).get('/whoami').set('Authorization', 'Bearer two tokens'), 400, 'malformed_authorization_header', 'invalid_request');
     });
 
+    it('refuses two Authorization headers with 400: Node keeps the first, a proxy in front may have read the last', async () => {
+      const token = await mint();
+      // An array makes Node's client send one header line per value (supertest types allow it for Cookie only).
+      const twice = (second: string) => request(app).get('/whoami').set('Authorization', [`Bearer ${token}`, second] as unknown as string);
+      await expectRefused(twice(`Bearer ${token}`), 400, 'malformed_authorization_header', 'invalid_request');
+      await expectRefused(twice('Basic dXNlcjpwYXNz'), 400, 'malformed_authorization_header', 'invalid_request');
+    });
+
+    it('answers token_too_large below Node\'s own header limit with the default maxTokenBytes', async () => {
+      const s2s = suite.contacts;
+      const defaults = createS2SAuth({ ...s2s.config, tokens: { ...s2s.config.tokens, maxTokenBytes: undefined } });
+      expect(defaults.config.tokens.maxTokenBytes).toBe(8192);
+      const res = await request(protectedApp(defaults, mode)).get('/whoami').set('Authorization', `Bearer ${'a'.repeat(12000)}`);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
+      if (mode === 'middleware') expect(res.body.code).toBe('token_too_large');
+    });
+
     it('refuses a token in the query string with 400', async () => {
       const token = await mint();
       await expectRefused(request(app).get(`/whoami?access_token=${token}`), 400, 'token_in_query_or_body', 'invalid_request');
@@ -132,6 +152,20 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
 
     it('refuses an oversized token before parsing it', async () => {
       await expectRefused(get('a'.repeat(8193)), 401, 'token_too_large', 'invalid_token');
+    });
+  });
+
+  describe('the principal in req.user', () => {
+    it('cannot be changed by a handler: no later verdict changes', async () => {
+      const token = await mint({ upn: 'alice@contoso.com' });
+      const other = await mint();
+      expect((await get(token, '/mutate').expect(200)).body).toEqual({ took: 0 });
+      await expectRefused(get(token, '/admin'), 403, 'permission_denied', 'insufficient_scope');
+      await expectRefused(get(other, '/admin'), 403, 'permission_denied', 'insufficient_scope');
+      const again = await get(token).expect(200);
+      expect(again.body).toMatchObject({ kind: 'user', permissions: ['contacts.write'], user: { upn: 'alice@contoso.com', id: 'alice@contoso.com' } });
+      expect(again.body.claims.nameid).toBeUndefined();
+      expect(suite.contacts.partners.get('messaging')!.config.permissions).toEqual(['contacts.write']);
     });
   });
 

@@ -24,7 +24,10 @@ describe('Microsoft legacy forms', () => {
     app = protectedApp(suite.contacts, 'middleware');
     key = createPrivateKey(readFileSync(suite.messaging.config.signing.privateKey));
   });
-  afterEach(() => (suite.events.length = 0));
+  afterEach(async () => {
+    expect(await suite.explainDisagreements()).toEqual([]);
+    suite.events.length = 0;
+  });
 
   const now = () => Math.floor(Date.now() / 1000);
   const get = (token: string) => request(app).get('/whoami').set('Authorization', `Bearer ${token}`);

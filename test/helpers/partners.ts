@@ -7,6 +7,7 @@ import type { TokenError } from '../../src/core/errors/token-error';
 import type { Clock } from '../../src/core/clock';
 import { IDS } from './certificates';
 import { serviceConfig } from './service';
+import { recordExplainParity } from './explain-parity';
 
 /**
  * The contacts service (what we test) and the services that call it, each with its own
@@ -18,6 +19,8 @@ export interface Suite {
   scheduler: S2SAuth;
   other: S2SAuth;
   events: VerificationEvent[];
+  /** Where `explain()` disagreed with `verify()` on a refusal of `contacts` (empty: they agree); see {@link recordExplainParity}. */
+  explainDisagreements: () => Promise<string[]>;
 }
 
 export async function createSuite(
@@ -38,6 +41,7 @@ export async function createSuite(
   const contacts = createS2SAuth(await serviceConfig('contacts', { partners, ...options.contacts }), { ...clockOption, onEvent: (e) => events.push(e) });
   return {
     contacts,
+    explainDisagreements: recordExplainParity(contacts.verifier),
     messaging: createS2SAuth(configs.messaging, clockOption),
     scheduler: createS2SAuth(configs.scheduler, clockOption),
     other: createS2SAuth(configs.other, clockOption),
@@ -72,6 +76,26 @@ export function protectedApp(s2s: S2SAuth, mode: 'passport' | 'middleware'): exp
   app.get('/full-only', authenticate, s2s.requireTrustLevel('Full'), whoami);
   app.get('/write', authenticate, s2s.requirePermission('contacts.write'), whoami);
   app.get('/admin', authenticate, s2s.requirePermission('contacts.admin'), whoami);
+  // A careless handler: tries to grant itself more, and says how many of its attempts took.
+  app.get('/mutate', authenticate, (req, res) => {
+    const principal = req.user!;
+    const attempts = [
+      () => (principal.permissions as string[]).push('contacts.admin'),
+      () => Object.assign(principal, { trustLevel: 'Full', kind: 'user' }),
+      () => Object.assign(principal.claims, { nameid: 'someone else' }),
+      () => principal.user && Object.assign(principal.user, { id: 'mallory' }),
+    ];
+    let took = 0;
+    for (const attempt of attempts) {
+      try {
+        attempt();
+        took++;
+      } catch {
+        // frozen: refused, as it must be
+      }
+    }
+    res.json({ took });
+  });
   app.use(errorHandler);
   return app;
 }
