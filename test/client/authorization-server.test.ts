@@ -17,6 +17,10 @@ import { startAuthorizationServer, type RunningAuthorizationServer } from '../he
 
 const CONTACTS_RESOURCE = 'https://contacts.contoso.com';
 const OTHER_RESOURCE = 'https://other.contoso.com';
+/** A resource whose tokens carry contacts' principal-id audience, the default a server config checks. */
+const CONTACTS_S2S_RESOURCE = 'https://contacts-s2s.contoso.com';
+const RESOURCES = { [CONTACTS_RESOURCE]: 'contacts.read contacts.write', [OTHER_RESOURCE]: 'other.read', [CONTACTS_S2S_RESOURCE]: 'contacts.read' };
+const AUDIENCES = { [CONTACTS_S2S_RESOURCE]: `${IDS.contacts}@contoso.com` };
 const LOOPBACK = { allowInsecureHosts: ['127.0.0.1'] };
 const REDIRECT = 'http://127.0.0.1/callback';
 
@@ -75,7 +79,7 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       redirect_uris: [REDIRECT],
     };
     schedulerClient = { ...messagingClient, client_id: 'scheduler', jwks: { keys: scheduler.jwks().keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use })) } };
-    as = await startAuthorizationServer({ clients: [messagingClient, schedulerClient], resources: { [CONTACTS_RESOURCE]: 'contacts.read contacts.write', [OTHER_RESOURCE]: 'other.read' } });
+    as = await startAuthorizationServer({ clients: [messagingClient, schedulerClient], resources: RESOURCES, audiences: AUDIENCES });
 
     // contacts: hybrid, trusting scheduler directly and messaging through the server.
     contactsConfig = await serviceConfig('contacts', {
@@ -159,6 +163,19 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
     expect(lastCode()).toBe('audience_mismatch');
   });
 
+  it('with audiences left at the default, accepts only our principal-id audience: another service\'s token is refused', async () => {
+    const defaults = createS2SAuth({ ...contactsConfig, authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] }] });
+    const ours = await clientCredentials(CONTACTS_S2S_RESOURCE);
+    expect(decodeJwt(ours).aud).toBe(`${IDS.contacts}@contoso.com`);
+    await expect(defaults.verifier.verify(ours)).resolves.toMatchObject({ source: 'authorization-server', partner: 'messaging' });
+    for (const resource of [OTHER_RESOURCE, CONTACTS_RESOURCE]) {
+      const token = await clientCredentials(resource);
+      const error = await defaults.verifier.verify(token).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'audience_mismatch', status: 401, error: 'invalid_token', partner: 'cloud' });
+      expect((await defaults.verifier.explain(token)).error?.code).toBe('audience_mismatch');
+    }
+  });
+
   it('accepts a user-delegated token from the server for an Application-trust client (authorization-code flow)', async () => {
     const token = await authorizationCodeToken(as.issuer, 'alice');
     expect(decodeJwt(token)).toMatchObject({ sub: 'alice', client_id: 'messaging', aud: CONTACTS_RESOURCE });
@@ -201,7 +218,7 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
     expect((await call(before)).status).toBe(200);
     const port = as.port;
     await as.stop();
-    as = await startAuthorizationServer({ port, clients: [messagingClient, schedulerClient], resources: { [CONTACTS_RESOURCE]: 'contacts.read contacts.write', [OTHER_RESOURCE]: 'other.read' } });
+    as = await startAuthorizationServer({ port, clients: [messagingClient, schedulerClient], resources: RESOURCES, audiences: AUDIENCES });
     const after = await clientCredentials(CONTACTS_RESOURCE);
     expect(decodeProtectedHeader(after).kid).toBe(as.kid);
     expect(decodeProtectedHeader(after).kid).not.toBe(decodeProtectedHeader(before).kid);
@@ -230,7 +247,7 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
         coldService.server.close();
       }
     } finally {
-      as = await startAuthorizationServer({ port: as.port, clients: [messagingClient, schedulerClient], resources: { [CONTACTS_RESOURCE]: 'contacts.read' } });
+      as = await startAuthorizationServer({ port: as.port, clients: [messagingClient, schedulerClient], resources: RESOURCES, audiences: AUDIENCES });
     }
   });
 

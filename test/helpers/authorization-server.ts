@@ -10,6 +10,8 @@ export interface AuthorizationServerOptions {
   clients: object[];
   /** Resource indicator -> the scopes it offers. */
   resources: Record<string, string>;
+  /** Resource indicator -> the `aud` its tokens carry (default: the resource indicator). */
+  audiences?: Record<string, string>;
   /** Listen on this port (to restart "the same" server with new keys). */
   port?: number;
 }

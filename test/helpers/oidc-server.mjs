@@ -1,6 +1,7 @@
 // A real authorization server for tests: panva's oidc-provider (OpenID certified), in its own
 // process on 127.0.0.1. `node test/helpers/oidc-server.mjs <config.json>` prints {"port":N}.
-// config: { port?: number, signingKey: <private JWK with kid>, clients: [...], resources: { <uri>: <scope> } }
+// config: { port?: number, signingKey: <private JWK with kid>, clients: [...], resources: { <uri>: <scope> }, audiences?: { <uri>: <aud> } }
+// (`audiences` sets the `aud` issued for a resource; default: the resource URI itself)
 // Configured for client credentials, private_key_jwt, resource indicators and RFC 9068 JWT access
 // tokens. The authorization-code flow's login and consent are scripted: GET /interaction/<uid>
 // signs in the `login_hint` user and grants what was asked, so tests can drive the real flow.
@@ -30,7 +31,7 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resourceIndicator) => {
           if (!(resourceIndicator in config.resources)) throw new errors.InvalidTarget();
-          return { scope: config.resources[resourceIndicator], audience: resourceIndicator, accessTokenTTL: 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+          return { scope: config.resources[resourceIndicator], audience: config.audiences?.[resourceIndicator] ?? resourceIndicator, accessTokenTTL: 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
         },
       },
     },

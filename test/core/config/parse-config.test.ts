@@ -75,6 +75,8 @@ describe('parseConfig', () => {
     ['partner unknown field', (c) => ({ ...c, partners: [{ name: 'im', trustLevel: 'Full', trust: 'Full' }] }), 'partners[0].trust'],
     ['key source timeout', (c) => ({ ...c, keySources: { timeoutMs: 0 } }), 'keySources.timeoutMs'],
     ['authorization server url', (c) => ({ ...c, authorizationServers: [{ name: 'as', metadataUrl: 'ftp://x' }] }), 'authorizationServers[0].metadataUrl'],
+    ['duplicate authorization server', (c) => ({ ...c, authorizationServers: [{ name: 'as', metadataUrl: 'https://a/m' }, { name: 'as', metadataUrl: 'https://b/m' }] }), 'authorizationServers[1].name'],
+    ['replay store timeout', (c) => ({ ...c, replayCache: { timeoutMs: 0 } }), 'replayCache.timeoutMs'],
   ])('names the field of a bad %s', (_label, mutate, path) => {
     const error = errorOf(mutate(valid()));
     expect(error.path).toBe(path);
