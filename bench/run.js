@@ -19,7 +19,11 @@ const ALL_VARIANTS = ['bare', 'passport-ceiling', 'strategy', 'middleware', 'aut
 // `--only a,b` measures a subset (always with bare); `middleware-cold-nocache` is a diagnostic variant.
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const VARIANTS = only ? ['bare', ...only.filter((v) => v !== 'bare')] : ALL_VARIANTS;
-const COLD = new Set(['raw-crypto', 'middleware-cold', 'middleware-cold-nocache']);
+// `--baseline=DIR`: also measure each s2s variant on the build in DIR (e.g. the previous commit,
+// built into a git worktree), as `<variant>@baseline`, in the same rounds.
+const baselineDir = process.argv.find((a) => a.startsWith('--baseline='))?.slice(11);
+if (baselineDir) VARIANTS.push(...VARIANTS.filter((v) => ['strategy', 'middleware', 'middleware-cold'].includes(v)).map((v) => `${v}@baseline`));
+const COLD = new Set(['raw-crypto', 'middleware-cold', 'middleware-cold-nocache', 'middleware-cold@baseline']);
 const IDS = { contacts: '11111111-1111-4111-8111-111111111111', messaging: '22222222-2222-4222-8222-222222222222' };
 const pinned = existsSync('/usr/bin/taskset') && cpus().length >= 2;
 
@@ -65,7 +69,7 @@ async function prepare() {
 
 function startServer(variant, setupFile) {
   const [cmd, args] = node(0, [join(__dirname, 'server.js'), variant, setupFile]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production', ...(baselineDir && { S2S_BASELINE: require('node:path').resolve(baselineDir) }) } });
   return new Promise((resolve, reject) => {
     child.stdout.once('data', (data) => resolve({ child, port: JSON.parse(data.toString()).port }));
     child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
@@ -182,6 +186,9 @@ const medianOf = (all, variant, key) => median(all.map((round) => round[variant]
       ['strategy vs the Passport ceiling', 'strategy', 'passport-ceiling', 0.95],
       ['cold (distinct tokens) vs raw node:crypto verify', 'middleware-cold', 'raw-crypto', 0.9],
     ];
+    if (baselineDir) {
+      for (const v of ['strategy', 'middleware', 'middleware-cold']) pairs.push([`${v}: this build vs the baseline build`, v, `${v}@baseline`, undefined]);
+    }
     for (const [name, a, b, target] of pairs) if (VARIANTS.includes(a) && VARIANTS.includes(b)) targets.push([name, ratios(all, a, b), target]);
   }
 

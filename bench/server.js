@@ -6,9 +6,12 @@ const { createPublicKey, verify } = require('node:crypto');
 const express = require('express');
 const passport = require('passport');
 const { Strategy: BearerStrategy } = require('passport-http-bearer');
-const { createS2SAuth, loadConfig } = require('s2s-oauth');
-
-const [variant, setupPath] = process.argv.slice(2);
+// `<variant>@baseline` runs the same variant on another build of the library (`--baseline=DIR`
+// of run.js, handed over as S2S_BASELINE), so an old and a new build are measured in one run.
+const [requested, setupPath] = process.argv.slice(2);
+const baseline = requested.endsWith('@baseline');
+const variant = baseline ? requested.slice(0, -'@baseline'.length) : requested;
+const { createS2SAuth, loadConfig } = require(baseline ? process.env.S2S_BASELINE : 's2s-oauth');
 const setup = JSON.parse(readFileSync(setupPath, 'utf8'));
 const app = express();
 let requests = 0;
