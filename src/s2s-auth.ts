@@ -13,7 +13,10 @@ import { AuthorizationServers } from './core/partners/authorization-server';
 import { createKeyCache } from './core/partners/key-source';
 import { createChallengeBuilder } from './core/tokens/bearer-challenge';
 import type { TrustLevel } from './core/config/config-schema';
-import { TokenVerifier, type VerificationEvent } from './core/tokens/token-verifier';
+import { TokenVerifier } from './core/tokens/token-verifier';
+import type { EventSink } from './core/events';
+import { reportCertificateExpiry } from './core/partners/certificate-expiry';
+import { createErrorHandler } from './express/error-handler';
 import { PartnerBearerStrategy } from './express/partner-bearer-strategy';
 import { createVerifyMiddleware } from './express/verify-middleware';
 import { createGuard } from './express/guards';
@@ -24,8 +27,13 @@ import { createPartnerFetch, type PartnerFetch } from './client/partner-fetch';
 export interface S2SAuthOptions {
   /** Source of "now" (ms); inject one in tests to move time. Default `Date.now`. */
   clock?: Clock;
-  /** Receives every accept / reject decision (code, partner, realm, user id; never a token). Must not throw. */
-  onEvent?: (event: VerificationEvent) => void;
+  /**
+   * Receives every event: accept / reject decisions (code, partner, realm, user id), key-source
+   * fetches, failures and stale serving, partner certificates near expiry (at start-up), and
+   * outbound mints, token requests, refusals and retries. Never a token, a key or a secret.
+   * Must not throw.
+   */
+  onEvent?: EventSink;
   /** Where seen `jti`s are kept for partners with `requireUniqueJti` (default: in-process, bounded by `replayCache.maxEntries`). */
   replayStore?: ReplayStore;
   /** The fetch used for key sources and partner calls (default `globalThis.fetch`). */
@@ -71,7 +79,7 @@ export class S2SAuth {
     this.realms = [...new Set([this.config.realm, ...this.config.additionalRealms, ...sans])];
     this.issuer = new TokenIssuer(this.config.serviceName, this.config.realm, this.signingKeys, this.config.tokens.lifetimeSeconds, this.clock);
     const { keySources, tokens } = this.config;
-    const sourceSettings = { ...keySources, ...(options.fetch && { fetch: options.fetch }) };
+    const sourceSettings = { ...keySources, ...(options.fetch && { fetch: options.fetch }), ...(options.onEvent && { onEvent: options.onEvent }) };
     this.partners = new PartnerRegistry(this.config.partners, sourceSettings, this.clock);
     this.authorizationServers = new AuthorizationServers(this.config.authorizationServers, sourceSettings, createKeyCache(), this.clock);
     const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
@@ -95,6 +103,7 @@ export class S2SAuth {
       }),
       ...(options.onEvent && { onEvent: options.onEvent }),
     });
+    if (options.onEvent) reportCertificateExpiry(this.partners, this.clock(), options.onEvent);
   }
 
   /**
@@ -112,6 +121,7 @@ export class S2SAuth {
       signingKeys: this.signingKeys,
       defaultClientId: formatPrincipal(this.config.serviceName, this.config.realm),
       serverLimits: { ...this.config.keySources, ...(this.options.fetch && { fetch: this.options.fetch }) },
+      ...(this.options.onEvent && { onEvent: this.options.onEvent }),
       ...((options.fetch ?? this.options.fetch) && { fetch: options.fetch ?? this.options.fetch }),
     });
     if (!options.fetch) this.sharedFetch = created;
@@ -128,6 +138,21 @@ export class S2SAuth {
   middleware() {
     this.authorizationServers.prefetch();
     return createVerifyMiddleware(this.verifier);
+  }
+
+  /**
+   * An Express error handler for refusals: answers a {@link TokenError} (or a Passport user's
+   * `req.s2sError`) with its status, headers and a JSON body `{ error, code }`, and passes every
+   * other error on, so no stack trace is logged or sent for a 401. Mount it after your routes.
+   *
+   * @example
+   * ```ts
+   * app.get('/contacts', s2s.middleware(), list);
+   * app.use(s2s.errorHandler());
+   * ```
+   */
+  errorHandler() {
+    return createErrorHandler();
   }
 
   /** Guard: the call must be made on behalf of a user. */

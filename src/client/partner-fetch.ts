@@ -12,6 +12,7 @@ import { formatAudience } from '../core/tokens/principal-names';
 import { parseBearerChallenge } from './bearer-challenge-parser';
 import { OutboundTokenCache } from './outbound-token-cache';
 import { isReplayable } from './replayable-body';
+import type { EventSink, OutboundEvent } from '../core/events';
 
 /** `fetch` options plus the partner call's own. */
 export interface PartnerFetchInit extends RequestInit {
@@ -101,6 +102,8 @@ export interface PartnerFetchDependencies {
   defaultClientId: string;
   /** Timeout, size and insecure-host rules for talking to authorization servers. */
   serverLimits: FetchLimits;
+  /** Receives `outbound` events (minted, token_requested, refused, retried); never a token. */
+  onEvent?: EventSink;
 }
 
 interface Target {
@@ -140,6 +143,13 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     deps.clock,
   );
   const discoveredRealms = new Map<string, Promise<string>>();
+  const report = (outcome: OutboundEvent['outcome'], partner: string | undefined, code?: string) =>
+    deps.onEvent?.({ type: 'outbound', outcome, ...(partner !== undefined && { partner }), ...(code !== undefined && { code }) });
+  /** Reports a refusal of ours (nothing was sent) and passes the error on. */
+  const refused = (error: unknown, partner: string | undefined): never => {
+    if (error instanceof PartnerFetchError) report('refused', partner, error.code);
+    throw error;
+  };
   const baseUrlsOf = new WeakMap<object, URL[]>();
 
   const baseUrls = (partner: Partner): URL[] => {
@@ -209,7 +219,10 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     const cached = (applicationId: string, realm: string): MaybePromise<CachedToken> => {
       const key = tokenCacheKey(partner, applicationId, host, realm, actAs);
       return chain(
-        cache.get(key, () => deps.issuer.mint({ audience: { principalId: applicationId, host, realm }, ...(actAs && { user: actAs }), legacy: partner.config.legacyTokens })),
+        cache.get(key, () => {
+          report('minted', partner.config.name);
+          return deps.issuer.mint({ audience: { principalId: applicationId, host, realm }, ...(actAs && { user: actAs }), legacy: partner.config.legacyTokens });
+        }),
         (minted) => ({ key, token: minted.token }),
       );
     };
@@ -253,9 +266,15 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
         ...(scope && { scope }),
         limits: deps.serverLimits,
         clock: deps.clock,
-      }).catch((error: unknown) => {
-        throw new PartnerFetchError('token_request_failed', (error as Error).message, { cause: error });
-      });
+      }).then(
+        (minted) => {
+          report('token_requested', partner.config.name);
+          return minted;
+        },
+        (error: unknown) => {
+          throw new PartnerFetchError('token_request_failed', (error as Error).message, { cause: error });
+        },
+      );
     return chain(cache.get(key, request), (minted) => ({ key, token: minted.token }));
   }
 
@@ -270,6 +289,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     if (parseBearerChallenge(response.headers.get('www-authenticate'))?.error !== 'invalid_token' || !isReplayable(input, fetchInit)) return response;
     // Exactly one retry, with a token minted afresh; whatever it answers is the answer.
     await response.body?.cancel();
+    report('retried', target.partner.config.name);
     cache.invalidate(key, token);
     const fresh = await tokenFor(target.partner, target.url.host, target.url, actAs);
     return fetchImpl(input, { ...fetchInit, headers: withAuthorization(input, fetchInit?.headers, `Bearer ${fresh.token}`) });
@@ -285,13 +305,14 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
       if (actAs) assertUserIdentity(actAs, 'actAs');
       target = targetOf(input, partnerName);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error).catch((e: unknown) => refused(e, partnerName));
     }
     // The hot path (a repeated app-only call): a fresh cached token, no await before fetch.
     const fresh = !actAs && target.appOnlyKey !== undefined ? cache.peek(target.appOnlyKey) : undefined;
     if (fresh) return send(input, fetchInit, target, actAs, target.appOnlyKey!, fresh);
     return Promise.resolve()
       .then(() => tokenFor(target.partner, target.url.host, target.url, actAs))
+      .catch((error: unknown) => refused(error, target.partner.config.name))
       .then((sent) => send(input, fetchInit, target, actAs, sent.key, `Bearer ${sent.token}`));
   } as PartnerFetch;
 

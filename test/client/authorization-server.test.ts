@@ -10,6 +10,7 @@ import { AuthorizationServers } from '../../src/core/partners/authorization-serv
 import { createKeyCache } from '../../src/core/partners/key-source';
 import { createClientAssertion, requestClientCredentialsToken } from '../../src/client/client-credentials';
 import { IDS } from '../helpers/certificates';
+import { onlyDecisions } from '../helpers/events';
 import { listen, portOf } from '../helpers/listen';
 import { errorHandler } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
@@ -86,7 +87,7 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       ...contactsSettings(as.metadataUrl),
       partners: [{ name: 'scheduler', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: [schedulerBase.signing!.certificate] } }],
     });
-    contacts = createS2SAuth(contactsConfig, { onEvent: (e) => events.push(e) });
+    contacts = createS2SAuth(contactsConfig, { onEvent: onlyDecisions(events) });
     service = await protectedService(contacts);
 
     messaging = createS2SAuth({
@@ -235,7 +236,7 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       // Never presented before: verified with the cached keys while the server is down.
       expect((await call(unseen)).status).toBe(200);
       // A service that never fetched the keys cannot verify: an outage (503), not a bad token.
-      const cold = createS2SAuth(contactsConfig, { onEvent: (e) => events.push(e) });
+      const cold = createS2SAuth(contactsConfig, { onEvent: onlyDecisions(events) });
       const coldService = await protectedService(cold);
       try {
         const res = await fetch(`${coldService.base}/api/x`, { headers: { authorization: `Bearer ${unseen}` } });

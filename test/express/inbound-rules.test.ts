@@ -1,5 +1,4 @@
 import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type express from 'express';
 import { IDS } from '../helpers/certificates';
@@ -34,7 +33,7 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       ],
     });
     app = protectedApp(suite.contacts, mode);
-    messagingKey = createPrivateKey(readFileSync(suite.messaging.config.signing.privateKey));
+    messagingKey = suite.messaging.signingKeys.active().privateKey;
     const active = suite.messaging.signingKeys.active();
     messagingKid = active.kid;
     messagingX5t = active.x5t;
@@ -211,7 +210,7 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
 
     it('never lets partner A sign as partner B', async () => {
       // "other" signs with its own key but claims to be messaging.
-      const otherKey = createPrivateKey(readFileSync(suite.other.config.signing.privateKey));
+      const otherKey = suite.other.signingKeys.active().privateKey;
       const otherCert = suite.other.signingKeys.active();
       await expectRefused(get(craftToken({ alg: 'RS256', kid: otherCert.kid, x5t: otherCert.x5t }, claims(), otherKey)), 401, 'key_not_found', 'invalid_token');
       await expectRefused(get(craftToken({ alg: 'RS256' }, claims(), otherKey)), 401, 'signature_invalid', 'invalid_token');
@@ -326,7 +325,7 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     });
 
     it('refuses a token without jti from such a partner', async () => {
-      const otherKey = createPrivateKey(readFileSync(suite.other.config.signing.privateKey));
+      const otherKey = suite.other.signingKeys.active().privateKey;
       const iss = `${IDS.other}@contoso.com`;
       await expectRefused(get(craftToken({ alg: 'RS256' }, claims({ iss, nameid: iss, jti: undefined }), otherKey)), 401, 'token_malformed', 'invalid_token');
     });

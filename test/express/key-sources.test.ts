@@ -1,5 +1,3 @@
-import { createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import type express from 'express';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
@@ -7,6 +5,7 @@ import type { PartnerConfigInput } from '../../src/core/config/config-schema';
 import type { VerificationEvent } from '../../src/core/tokens/token-verifier';
 import { fetchJsonDocument } from '../../src/core/partners/fetch-document';
 import { IDS } from '../helpers/certificates';
+import { onlyDecisions } from '../helpers/events';
 import { CONTACTS_AUDIENCE, protectedApp } from '../helpers/partners';
 import { manualClock, serviceConfig } from '../helpers/service';
 import { KeyServer } from '../helpers/key-server';
@@ -37,7 +36,7 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     server.document = messaging.jwks();
     contacts = createS2SAuth(
       await serviceConfig('contacts', { keySources, partners: [{ name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', keySource, ...partner }] }),
-      { clock, onEvent: (e) => events.push(e) },
+      { clock, onEvent: onlyDecisions(events) },
     );
     app = protectedApp(contacts, mode);
   }
@@ -75,7 +74,7 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
   it('does not fetch a JWKS to learn a realm it cannot contain (realm left unconfigured)', async () => {
     await setUp({ kind: 'jwks', url: server.url() }, { realm: undefined });
     server.mode = 'down';
-    const key = createPrivateKey(readFileSync(messaging.config.signing.privateKey));
+    const key = messaging.signingKeys.active().privateKey;
     const now = Math.floor(clock() / 1000);
     const stranger = `${IDS.messaging}@contoso.com`;
     const res = await call(craftToken({ alg: 'RS256' }, { aud: `${IDS.contacts}/contacts.contoso.com@contoso.com`, iss: stranger, nameid: stranger, nbf: now, exp: now + 60 }, key));
@@ -100,7 +99,7 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     await setUp({ kind: 'jwks', url: server.url() });
     await call(await mint()).expect(200);
     clock.advance(31_000); // past the cooldown that follows the first fetch
-    const key = createPrivateKey(readFileSync(messaging.config.signing.privateKey));
+    const key = messaging.signingKeys.active().privateKey;
     const now = Math.floor(clock() / 1000);
     const forged = (kid: string) => craftToken({ alg: 'RS256', kid }, { aud: `${IDS.contacts}/contacts.contoso.com@contoso.com`, iss: `${IDS.messaging}@contoso.com`, nbf: now, exp: now + 60 }, key);
     for (let i = 0; i < 25; i++) {
@@ -164,10 +163,14 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     expect((explained.error?.cause as Error).message).toMatch(/over the 65536-byte limit/);
   });
 
-  it('refuses plain http to a host not explicitly allowed', async () => {
-    await setUp({ kind: 'jwks', url: server.url() }, {}, { ...KEY_SOURCES, allowInsecureHosts: [] });
-    const res = await call(await mint());
-    expect(res.status).toBe(503);
+  it('refuses plain http to a host not explicitly allowed at start-up (and at partners.add), naming the field, without asking the server', async () => {
+    server.requests = 0;
+    const start = setUp({ kind: 'jwks', url: server.url() }, {}, { ...KEY_SOURCES, allowInsecureHosts: [] });
+    await expect(start).rejects.toMatchObject({ name: 'ConfigError', path: 'partners[0].keySource.url' });
+    await setUp({ kind: 'certificate', certificates: [messaging.config.signing.certificate] });
+    expect(() => contacts.partners.add({ name: 'other', applicationId: IDS.other, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'http://10.0.0.1/keys' } })).toThrow(
+      expect.objectContaining({ path: 'keySource.url', message: expect.stringMatching(/plain http to 10\.0\.0\.1 is refused/) }),
+    );
     expect(server.requests).toBe(0);
   });
 });
@@ -177,6 +180,12 @@ describe('fetching key documents', () => {
   beforeAll(() => server.start());
   afterAll(() => server.stop());
   const limits = { timeoutMs: 500, maxResponseBytes: 64 * 1024, allowInsecureHosts: ['127.0.0.1'] };
+
+  it('refuses plain http to a host not explicitly allowed, with the reason insecure_url', async () => {
+    server.requests = 0;
+    await expect(fetchJsonDocument(server.url(), { ...limits, allowInsecureHosts: [] })).rejects.toMatchObject({ name: 'KeySourceError', reason: 'insecure_url' });
+    expect(server.requests).toBe(0);
+  });
 
   it('follows a redirect within the same origin', async () => {
     server.mode = 'redirect-same';

@@ -1,5 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import request from 'supertest';
 import type express from 'express';
 import { IDS } from '../helpers/certificates';
@@ -22,7 +21,7 @@ describe('Microsoft legacy forms', () => {
       ],
     });
     app = protectedApp(suite.contacts, 'middleware');
-    key = createPrivateKey(readFileSync(suite.messaging.config.signing.privateKey));
+    key = suite.messaging.signingKeys.active().privateKey;
   });
   afterEach(async () => {
     expect(await suite.explainDisagreements()).toEqual([]);

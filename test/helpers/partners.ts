@@ -5,7 +5,9 @@ import type { PartnerConfigInput, S2SConfigInput } from '../../src/core/config/c
 import type { VerificationEvent } from '../../src/core/tokens/token-verifier';
 import type { TokenError } from '../../src/core/errors/token-error';
 import type { Clock } from '../../src/core/clock';
+import type { PemSource } from '../../src/core/certificates/pem-source';
 import { IDS } from './certificates';
+import { onlyDecisions } from './events';
 import { serviceConfig } from './service';
 import { recordExplainParity } from './explain-parity';
 
@@ -24,7 +26,7 @@ export interface Suite {
 }
 
 export async function createSuite(
-  options: { partners?: (certs: Record<'messaging' | 'scheduler' | 'other', string>) => PartnerConfigInput[]; contacts?: Partial<S2SConfigInput>; clock?: Clock } = {},
+  options: { partners?: (certs: Record<'messaging' | 'scheduler' | 'other', PemSource>) => PartnerConfigInput[]; contacts?: Partial<S2SConfigInput>; clock?: Clock } = {},
 ): Promise<Suite> {
   const clockOption = options.clock ? { clock: options.clock } : {};
   const configs = {
@@ -38,7 +40,7 @@ export async function createSuite(
     { name: 'scheduler', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'User', keySource: { kind: 'certificate', certificates: [certs.scheduler] } },
   ];
   const events: VerificationEvent[] = [];
-  const contacts = createS2SAuth(await serviceConfig('contacts', { partners, ...options.contacts }), { ...clockOption, onEvent: (e) => events.push(e) });
+  const contacts = createS2SAuth(await serviceConfig('contacts', { partners, ...options.contacts }), { ...clockOption, onEvent: onlyDecisions(events) });
   return {
     contacts,
     explainDisagreements: recordExplainParity(contacts.verifier),

@@ -3,8 +3,11 @@ import type { S2SConfigInput } from '../../src/core/config/config-schema';
 import type { Clock } from '../../src/core/clock';
 import { IDS, tempDir, writeCertificate } from './certificates';
 
-/** A controllable clock for tests: starts at `start` (ms) and moves only when told. */
-export function manualClock(start = Date.UTC(2026, 10, 25, 12, 0, 0)): Clock & { set(ms: number): void; advance(ms: number): void } {
+/**
+ * A controllable clock for tests: starts at `start` (ms; default: now, to the second, so the
+ * certificates tests create are valid at it) and moves only when told.
+ */
+export function manualClock(start = Math.floor(Date.now() / 1000) * 1000): Clock & { set(ms: number): void; advance(ms: number): void } {
   let now = start;
   const clock = (() => now) as Clock & { set(ms: number): void; advance(ms: number): void };
   clock.set = (ms) => (now = ms);

@@ -65,7 +65,7 @@ export class StaticAuthorizationServer {
       res.on('close', () => this.pending--);
       return;
     }
-    const json = (value: unknown) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const json = (value: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     if (req.url === '/metadata') {
       const issuer = this.issuer ?? this.origin;
       const jwksUri = this.metadataIsJwks ? this.metadataUrl : `${this.origin}/jwks`;

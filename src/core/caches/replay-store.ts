@@ -14,12 +14,22 @@ export interface ReplayStore {
   remember(id: string, expiresAt: number): boolean | Promise<boolean>;
 }
 
+/** The in-memory store holds `maxEntries` live token ids and cannot record another. */
+export class ReplayStoreFullError extends Error {
+  override readonly name = 'ReplayStoreFullError';
+}
+
 /**
- * The in-process {@link ReplayStore}: a `Map` bounded by `maxEntries`. When full it first drops
- * expired ids, then the oldest; only authentic tokens of partners that require unique ids reach it.
+ * The in-process {@link ReplayStore}: a `Map` bounded by `maxEntries` (default 100,000 ids, about
+ * 15 MB). When full it drops expired ids; when every id is still live it records nothing and
+ * fails closed (the verifier answers 503 `replay_store_unavailable`): dropping a live id would let
+ * its token be replayed. Only authentic tokens of partners that require unique ids reach it, so
+ * only a partner sending that many valid tokens within their lifetime can fill it.
  */
 export class MemoryReplayStore implements ReplayStore {
   private readonly seen = new Map<string, number>();
+  /** When the last sweep of expired ids found the store still full: sweep at most once a second then. */
+  private fullSince = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly maxEntries = 100_000,
@@ -30,15 +40,20 @@ export class MemoryReplayStore implements ReplayStore {
     const now = this.clock();
     const previous = this.seen.get(id);
     if (previous !== undefined && previous > now) return false;
-    if (this.seen.size >= this.maxEntries) this.evict(now);
-    this.seen.delete(id);
+    if (previous === undefined && this.seen.size >= this.maxEntries && !this.sweep(now)) {
+      throw new ReplayStoreFullError(`the in-memory replay store holds ${this.maxEntries} live token ids (replayCache.maxEntries)`);
+    }
     this.seen.set(id, expiresAt);
     return true;
   }
 
-  private evict(now: number): void {
+  /** Drops expired ids; returns whether there is room now. */
+  private sweep(now: number): boolean {
+    if (now - this.fullSince < 1000) return false;
     for (const [id, expiresAt] of this.seen) if (expiresAt <= now) this.seen.delete(id);
-    if (this.seen.size >= this.maxEntries) this.seen.delete(this.seen.keys().next().value!);
+    const room = this.seen.size < this.maxEntries;
+    this.fullSince = room ? Number.NEGATIVE_INFINITY : now;
+    return room;
   }
 }
 

@@ -2,15 +2,15 @@ import type { Clock } from '../clock';
 import { ConfigError } from '../errors/config-error';
 import type { S2SConfig } from '../config/config-schema';
 import { parseSigningCredential } from './oauth-certificate';
-import { readPemFile } from './read-pem-file';
+import { readPemSource, type PemSource } from './pem-source';
 import { SigningKeyRing } from './signing-key-ring';
 
-/** Reads the `signing` section's files and builds the key ring; every error names its field. */
+/** Reads the `signing` section's PEM sources and builds the key ring; every error names its field. */
 export function loadSigningKeys(signing: S2SConfig['signing'], clock: Clock): SigningKeyRing {
-  const read = (certificate: string, privateKey: string, prefix: string) =>
+  const read = (certificate: PemSource, privateKey: PemSource, prefix: string) =>
     parseSigningCredential(
-      readPemFile(certificate, `${prefix}.certificate`),
-      readPemFile(privateKey, `${prefix}.privateKey`),
+      readPemSource(certificate, `${prefix}.certificate`, { secret: false }),
+      readPemSource(privateKey, `${prefix}.privateKey`, { secret: true }),
       { certificate: `${prefix}.certificate`, privateKey: `${prefix}.privateKey` },
       clock(),
     );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { looksLikePem } from '../certificates/pem-source';
 
 /*
  * The one configuration of a service, as a zod schema: validation, defaults and the TypeScript
@@ -15,11 +16,25 @@ export const MAX_ISSUED_LIFETIME_SECONDS = 3600;
 /** The highest per-partner inbound lifetime cap we allow (Exchange's actor tokens live 24 h). */
 export const MAX_PARTNER_LIFETIME_SECONDS = 48 * 3600;
 
+/*
+ * PEM text by path, inline (`{ pem }`) or from an environment variable (`{ env }`). A path that is
+ * really PEM text (a key pasted into the wrong form) is refused without echoing it.
+ */
+const pemPath = z
+  .string()
+  .trim()
+  .min(1, 'expected a non-empty string')
+  .refine((v) => !looksLikePem(v), 'this is PEM text, not a file path: write it as { "pem": "..." } or { "env": "VARIABLE" }');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+const pemSource = z.union([pemPath, z.strictObject({ pem: z.string().min(1, 'expected PEM text') }), z.strictObject({ env: envName })], {
+  error: 'expected a file path, { "pem": "..." } or { "env": "VARIABLE" }',
+});
+
 const certificatePair = z.strictObject({
-  /** Path to the PEM certificate. */
-  certificate: nonEmpty,
-  /** Path to the PEM private key (never printed). */
-  privateKey: nonEmpty,
+  /** The PEM certificate: a path, `{ pem }` or `{ env }`. */
+  certificate: pemSource,
+  /** The PEM private key: a path, `{ pem }` or `{ env }` (never printed). */
+  privateKey: pemSource,
 });
 
 const signingSchema = certificatePair.extend({
@@ -33,7 +48,7 @@ const httpsOrHttpUrl = z.url({ protocol: /^https?$/, message: 'expected an absol
 const keySourceSchema = z.discriminatedUnion(
   'kind',
   [
-    z.strictObject({ kind: z.literal('certificate'), certificates: z.array(nonEmpty).min(1, 'expected at least one certificate path') }),
+    z.strictObject({ kind: z.literal('certificate'), certificates: z.array(pemSource).min(1, 'expected at least one certificate') }),
     z.strictObject({ kind: z.literal('jwks'), url: httpsOrHttpUrl }),
     z.strictObject({ kind: z.literal('metadata'), url: httpsOrHttpUrl }),
   ],
@@ -61,6 +76,11 @@ const partnerSchema = z.strictObject({
   resource: nonEmpty.optional(),
   /** The `scope` to ask for (with `resource`, or alone for servers without resource indicators). */
   scope: nonEmpty.optional(),
+}).superRefine((p, ctx) => {
+  // Only a metadata document can tell us a partner's id: the one place this rule is stated.
+  if (p.keySource && p.keySource.kind !== 'metadata' && !p.applicationId) {
+    ctx.addIssue({ code: 'custom', path: ['applicationId'], message: 'required unless keySource.kind is "metadata"' });
+  }
 });
 
 const authorizationServerSchema = z.strictObject({
@@ -140,9 +160,6 @@ export const configSchema = z
       }
       if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'name'], message: `duplicate partner name "${p.name}"` });
       seen.add(p.name);
-      if (p.keySource?.kind !== 'metadata' && p.keySource && !p.applicationId) {
-        ctx.addIssue({ code: 'custom', path: ['partners', i, 'applicationId'], message: 'required unless keySource.kind is "metadata"' });
-      }
     });
     if (config.outbound.refreshBeforeExpirySeconds + config.outbound.refreshJitterSeconds >= config.tokens.lifetimeSeconds) {
       ctx.addIssue({ code: 'custom', path: ['outbound', 'refreshBeforeExpirySeconds'], message: 'with refreshJitterSeconds, must be less than tokens.lifetimeSeconds' });

@@ -17,6 +17,7 @@ export const TOKEN_ERROR_CODES = {
   partner_disabled: { error: 'invalid_token', status: 401 },
   realm_mismatch: { error: 'invalid_token', status: 401 },
   key_not_found: { error: 'invalid_token', status: 401 },
+  partner_certificate_expired: { error: 'invalid_token', status: 401 },
   signature_invalid: { error: 'invalid_token', status: 401 },
   token_expired: { error: 'invalid_token', status: 401 },
   token_not_yet_valid: { error: 'invalid_token', status: 401 },

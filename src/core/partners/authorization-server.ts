@@ -56,7 +56,7 @@ export class AuthorizationServer {
     private readonly clock: Clock,
   ) {
     deepFreeze(config);
-    this.metadata = new RemoteDocumentSource('authorization-server', config.metadataUrl, parseAuthorizationServerMetadata, settings, cache, clock);
+    this.metadata = new RemoteDocumentSource({ kind: 'authorization-server', url: config.metadataUrl, owner: config.name }, parseAuthorizationServerMetadata, settings, cache, clock);
     this.keySource = {
       description: config.metadataUrl,
       cachedKeys: () => {
@@ -87,7 +87,7 @@ export class AuthorizationServer {
 
   private jwksOf(metadata: AuthorizationServerMetadata): RemoteKeySource | undefined {
     if (!metadata.jwksUri) return undefined;
-    if (this.jwks?.description !== metadata.jwksUri) this.jwks = new RemoteKeySource('jwks', metadata.jwksUri, parseJwks, this.settings, this.cache, this.clock);
+    if (this.jwks?.description !== metadata.jwksUri) this.jwks = new RemoteKeySource({ kind: 'jwks', url: metadata.jwksUri, owner: this.config.name }, parseJwks, this.settings, this.cache, this.clock);
     return this.jwks;
   }
 }

@@ -1,3 +1,5 @@
+import type { KeySourceFailure } from '../events';
+
 /** Limits for fetching a remote key document. */
 export interface FetchLimits {
   timeoutMs: number;
@@ -11,6 +13,14 @@ export interface FetchLimits {
 /** Why a document could not be fetched (an outage or a misbehaving source, never a bad token). */
 export class KeySourceError extends Error {
   override readonly name: string = 'KeySourceError';
+  constructor(
+    message: string,
+    /** The category of the failure, for events and metrics. */
+    readonly reason: KeySourceFailure,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 const MAX_REDIRECTS = 3;
@@ -23,7 +33,7 @@ export function isSecureOrAllowed(url: URL, allowInsecureHosts: readonly string[
 /** Refuses URLs we must not fetch (see {@link isSecureOrAllowed}). */
 export function assertFetchable(url: URL, allowInsecureHosts: readonly string[]): void {
   if (isSecureOrAllowed(url, allowInsecureHosts)) return;
-  throw new KeySourceError(`refusing to fetch ${url.origin}: only https is allowed unless the host is in keySources.allowInsecureHosts`);
+  throw new KeySourceError(`refusing to fetch ${url.origin}: only https is allowed unless "${url.hostname}" (the bare host, no scheme or port) is in keySources.allowInsecureHosts`, 'insecure_url');
 }
 
 /**
@@ -41,26 +51,26 @@ export async function fetchJsonDocument(url: string, limits: FetchLimits): Promi
     try {
       response = await doFetch(target, { redirect: 'manual', signal, headers: { accept: 'application/json' } });
     } catch (e) {
-      const reason = (e as Error).name === 'TimeoutError' ? `timed out after ${limits.timeoutMs} ms` : (e as Error).message;
-      throw new KeySourceError(`cannot fetch ${target.href}: ${reason}`, { cause: e });
+      const timedOut = (e as Error).name === 'TimeoutError';
+      throw new KeySourceError(`cannot fetch ${target.href}: ${timedOut ? `timed out after ${limits.timeoutMs} ms` : (e as Error).message}`, timedOut ? 'timeout' : 'network', { cause: e });
     }
     if (response.status >= 300 && response.status < 400 && response.headers.has('location')) {
       await response.body?.cancel();
       const next = new URL(response.headers.get('location')!, target);
-      if (next.origin !== origin) throw new KeySourceError(`${target.href} redirects to another origin (${next.origin}); refused`);
-      if (hop >= MAX_REDIRECTS) throw new KeySourceError(`${url}: too many redirects`);
+      if (next.origin !== origin) throw new KeySourceError(`${target.href} redirects to another origin (${next.origin}); refused`, 'redirect');
+      if (hop >= MAX_REDIRECTS) throw new KeySourceError(`${url}: too many redirects`, 'redirect');
       target = next;
       continue;
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new KeySourceError(`${target.href} answered ${response.status}`);
+      throw new KeySourceError(`${target.href} answered ${response.status}`, 'http_status');
     }
     const text = await readCapped(response, limits.maxResponseBytes, target.href, limits.timeoutMs);
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new KeySourceError(`${target.href} did not return JSON`, { cause: e });
+      throw new KeySourceError(`${target.href} did not return JSON`, 'bad_document', { cause: e });
     }
   }
 }
@@ -73,20 +83,20 @@ export async function readCapped(response: Response, maxBytes: number, href: str
   const declared = Number(response.headers.get('content-length'));
   if (declared > maxBytes) {
     await response.body?.cancel();
-    throw new KeySourceError(`${href} is ${declared} bytes, over the ${maxBytes}-byte limit`);
+    throw new KeySourceError(`${href} is ${declared} bytes, over the ${maxBytes}-byte limit`, 'too_large');
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
     for await (const chunk of response.body ?? []) {
       size += chunk.byteLength;
-      if (size > maxBytes) throw new KeySourceError(`${href} is over the ${maxBytes}-byte limit`);
+      if (size > maxBytes) throw new KeySourceError(`${href} is over the ${maxBytes}-byte limit`, 'too_large');
       chunks.push(chunk);
     }
   } catch (e) {
     if (e instanceof KeySourceError) throw e;
-    const reason = (e as Error).name === 'TimeoutError' ? `timed out after ${timeoutMs} ms` : (e as Error).message;
-    throw new KeySourceError(`cannot read ${href}: ${reason}`, { cause: e });
+    const timedOut = (e as Error).name === 'TimeoutError';
+    throw new KeySourceError(`cannot read ${href}: ${timedOut ? `timed out after ${timeoutMs} ms` : (e as Error).message}`, timedOut ? 'timeout' : 'network', { cause: e });
   }
   return Buffer.concat(chunks).toString('utf8');
 }

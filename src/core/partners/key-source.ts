@@ -1,5 +1,6 @@
 import NodeCache from 'node-cache';
 import type { Clock } from '../clock';
+import type { EventSink, KeySourceFailure } from '../events';
 import { fetchJsonDocument, KeySourceError, type FetchLimits } from './fetch-document';
 import type { KeySet } from './verification-key';
 
@@ -20,10 +21,11 @@ export class KeySourceUnavailable extends KeySourceError {
   override readonly name = 'KeySourceUnavailable';
   constructor(
     message: string,
+    reason: KeySourceFailure,
     readonly retryAfterSeconds: number,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, reason, options);
   }
 }
 
@@ -52,6 +54,17 @@ export interface RemoteKeySourceSettings extends FetchLimits {
   ttlSeconds: number;
   refreshCooldownSeconds: number;
   staleIfErrorSeconds: number;
+  /** Receives `key_source` events (fetched, failed, stale). */
+  onEvent?: EventSink;
+}
+
+/** What a remote document is: how it is read, where from, and whose it is (for events). */
+export interface RemoteDocument {
+  /** How it is read (`jwks`, `metadata`, `authorization-server`): with the URL, its cache key. */
+  kind: string;
+  url: string;
+  /** The partner or authorization server it belongs to. */
+  owner: string;
 }
 
 interface CachedDocument<T> {
@@ -72,20 +85,20 @@ interface CachedDocument<T> {
 export class RemoteDocumentSource<T> {
   private inflight: Promise<T> | undefined;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
-  private lastError: Error | undefined;
+  private lastError: KeySourceError | undefined;
   /** Cache entries are keyed by kind AND URL: one URL may serve as two kinds of document (a metadata document that is also a JWKS), parsed differently. */
   private readonly cacheKey: string;
+  private readonly url: string;
 
-  /** `kind` names how the document is read (`jwks`, `metadata`, `authorization-server`). */
   constructor(
-    kind: string,
-    private readonly url: string,
+    private readonly document: RemoteDocument,
     private readonly parse: (document: unknown) => T,
     private readonly settings: RemoteKeySourceSettings,
     private readonly cache: NodeCache,
     private readonly clock: Clock,
   ) {
-    this.cacheKey = `${kind} ${url}`;
+    this.url = document.url;
+    this.cacheKey = `${document.kind} ${document.url}`;
   }
 
   get description(): string {
@@ -128,11 +141,14 @@ export class RemoteDocumentSource<T> {
         const value = this.parse(document);
         this.cache.set<CachedDocument<T>>(this.cacheKey, { value, fetchedAt: this.clock() }, this.settings.ttlSeconds + this.settings.staleIfErrorSeconds);
         this.lastError = undefined;
+        this.report('fetched');
         return value;
       })
       .catch((error: Error) => {
-        this.lastError = error;
+        // A document that parses as JSON but not as its kind is a bad document, not an outage of the network.
+        this.lastError = error instanceof KeySourceError ? error : new KeySourceError(`${this.url}: ${error.message}`, 'bad_document', { cause: error });
         const stale = this.cached(this.clock(), usableMs);
+        this.report(stale !== undefined ? 'stale' : 'failed', this.lastError.reason);
         if (stale !== undefined) return stale;
         throw this.unavailable(this.clock());
       })
@@ -142,10 +158,14 @@ export class RemoteDocumentSource<T> {
     return this.inflight;
   }
 
+  private report(outcome: 'fetched' | 'failed' | 'stale', reason?: KeySourceFailure): void {
+    this.settings.onEvent?.({ type: 'key_source', outcome, owner: this.document.owner, url: this.url, ...(reason && { reason }) });
+  }
+
   private unavailable(now: number): KeySourceUnavailable {
     const retryAfter = Math.max(1, Math.ceil((this.lastAttemptAt + this.settings.refreshCooldownSeconds * 1000 - now) / 1000));
-    const reason = this.lastError?.message ?? 'nothing fetched yet';
-    return new KeySourceUnavailable(`${this.url} is unavailable: ${reason}`, retryAfter, { cause: this.lastError });
+    const error = this.lastError instanceof KeySourceError ? this.lastError : undefined;
+    return new KeySourceUnavailable(`${this.url} is unavailable: ${error?.message ?? 'nothing fetched yet'}`, error?.reason ?? 'network', retryAfter, { cause: this.lastError });
   }
 }
 

@@ -2,8 +2,9 @@ import type { Clock } from '../clock';
 import { partnerSchema, type PartnerConfig, type PartnerConfigInput } from '../config/config-schema';
 import { ConfigError } from '../errors/config-error';
 import { toConfigError } from '../config/parse-config';
+import { insecureUrlProblem } from '../config/startup-checks';
 import { parseCertificateBundle } from '../certificates/oauth-certificate';
-import { readPemFile } from '../certificates/read-pem-file';
+import { readPemSource } from '../certificates/pem-source';
 import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
 import { sameIdentifier } from '../tokens/principal-names';
 import { deepFreeze } from '../tokens/principal';
@@ -158,10 +159,10 @@ export class PartnerRegistry {
 
   private validate(definition: unknown): PartnerConfig {
     const result = partnerSchema.safeParse(definition);
-    if (!result.success) throw toConfigError(result.error.issues[0]!);
-    if (result.data.keySource && result.data.keySource.kind !== 'metadata' && !result.data.applicationId) {
-      throw new ConfigError('applicationId', 'required unless keySource.kind is "metadata"');
-    }
+    if (!result.success) throw toConfigError(result.error.issues);
+    const source = result.data.keySource;
+    const insecure = source && source.kind !== 'certificate' && insecureUrlProblem(source.url, this.settings.allowInsecureHosts, 'keySources.allowInsecureHosts');
+    if (insecure) throw new ConfigError('keySource.url', insecure);
     return result.data;
   }
 
@@ -169,13 +170,14 @@ export class PartnerRegistry {
     const source = config.keySource;
     let keySource: KeySource | undefined;
     if (source?.kind === 'certificate') {
-      const keys = source.certificates.flatMap((path, i) =>
-        parseCertificateBundle(readPemFile(path, `${field}.keySource.certificates[${i}]`), `${field}.keySource.certificates[${i}]`).map(keyFromCertificate),
-      );
+      const keys = source.certificates.flatMap((pem, i) => {
+        const at = `${field}.keySource.certificates[${i}]`;
+        return parseCertificateBundle(readPemSource(pem, at, { secret: false }), at).map(keyFromCertificate);
+      });
       keySource = new StaticKeySource({ keys });
     } else if (source) {
       const parse = source.kind === 'jwks' ? parseJwks : parseMetadataDocument;
-      keySource = new RemoteKeySource(source.kind, source.url, parse, this.settings, this.keyCache, this.clock);
+      keySource = new RemoteKeySource({ kind: source.kind, url: source.url, owner: config.name }, parse, this.settings, this.keyCache, this.clock);
     }
     // Frozen all the way down: principals hand out `permissions` without copying.
     return Object.freeze({ config: deepFreeze({ ...config }), keySource });

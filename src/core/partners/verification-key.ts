@@ -7,8 +7,10 @@ export interface VerificationKey {
   kid?: string;
   x5t?: string;
   x5tS256?: string;
-  /** Expiry of the certificate the key came from; an expired certificate's key is not used. */
+  /** Expiry of the certificate the key came from (ms); an expired certificate's key is not used. */
   notAfter?: number;
+  /** Start of the certificate's validity (ms); a key is not used before it. */
+  notBefore?: number;
 }
 
 /** The keys of one partner (or authorization server) plus what its document says about it. */
@@ -27,20 +29,33 @@ export function keyFromCertificate(certificate: OAuthCertificate): VerificationK
     x5t: certificate.x5t,
     x5tS256: certificate.x5tS256,
     notAfter: certificate.notAfter.getTime(),
+    notBefore: certificate.notBefore.getTime(),
   };
+}
+
+/** The keys a token header names, among one issuer's. */
+export interface SelectedKeys {
+  /** Keys in their certificate's validity window: the only ones tried. */
+  usable: VerificationKey[];
+  /** The header named keys (or the issuer has keys) but every one is outside its certificate's validity. */
+  outOfDate: boolean;
 }
 
 /**
  * Finds the key a token header names: by `kid`, else `x5t`, else `x5t#S256` (Microsoft's tokens
  * carry only `x5t`). Returns `undefined` when the header names a key the set lacks, and every
- * usable key when the header names none (a partner has few keys; never another partner's).
+ * key when the header names none (a partner has few keys; never another partner's). Keys of an
+ * expired or not yet valid certificate (give or take `skewMs`) are never used, and said so
+ * (`outOfDate`), so that the refusal names the certificate, not a missing key.
  */
-export function selectKeys(keys: readonly VerificationKey[], header: Record<string, unknown>, now: number): VerificationKey[] | undefined {
-  const usable = keys.filter((k) => k.notAfter === undefined || k.notAfter > now);
-  const by = (field: 'kid' | 'x5t' | 'x5tS256', value: unknown) => (typeof value === 'string' ? usable.filter((k) => k[field] === value) : undefined);
-  const named = by('kid', header.kid) ?? by('x5t', header.x5t) ?? by('x5tS256', header['x5t#S256']);
-  if (named === undefined) return usable;
-  return named.length > 0 ? named : undefined;
+export function selectKeys(keys: readonly VerificationKey[], header: Record<string, unknown>, now: number, skewMs = 0): SelectedKeys | undefined {
+  const by = (field: 'kid' | 'x5t' | 'x5tS256', value: unknown) => (typeof value === 'string' ? keys.filter((k) => k[field] === value) : undefined);
+  const named = by('kid', header.kid) ?? by('x5t', header.x5t) ?? by('x5tS256', header['x5t#S256']) ?? keys;
+  if (named !== keys && named.length === 0) return undefined;
+  // The clock skew tokens get applies to certificates too: a certificate made a moment ago on a
+  // machine whose clock runs ahead is not "not yet valid" here.
+  const usable = named.filter((k) => (k.notAfter === undefined || k.notAfter > now - skewMs) && (k.notBefore === undefined || k.notBefore <= now + skewMs));
+  return { usable, outOfDate: usable.length === 0 && named.length > 0 };
 }
 
 /** Reads a JWKS (RFC 7517 section 5): signature keys of type RSA or EC; others are skipped. */

@@ -1,8 +1,10 @@
 import type { Clock } from '../clock';
+import type { EventSink } from '../events';
 import { VerifiedTokenCache } from '../caches/verified-token-cache';
 import { rememberWithin, type ReplayStore } from '../caches/replay-store';
-import { TokenError, type TokenErrorCode } from '../errors/token-error';
+import { TokenError } from '../errors/token-error';
 import { KeySourceUnavailable, type KeySource } from '../partners/key-source';
+import { KeySourceError } from '../partners/fetch-document';
 import type { IssuerMatch, Partner, PartnerRegistry } from '../partners/partner-registry';
 import type { AuthorizationServer, AuthorizationServers } from '../partners/authorization-server';
 import { selectKeys, type KeySet, type VerificationKey } from '../partners/verification-key';
@@ -16,19 +18,7 @@ import { formatPrincipal, parseName } from './principal-names';
 import { keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './signature-algorithms';
 import { checkSignedHeader } from './token-header';
 
-/** A structured accept / reject event: never the token, never a key. */
-export interface VerificationEvent {
-  type: 'accepted' | 'rejected';
-  /** The reason code of a rejection. */
-  code?: TokenErrorCode;
-  status?: number;
-  partner?: string;
-  realm?: string;
-  /** The user a user-context call named (its preferred identifier). */
-  userId?: string;
-  /** Whether an acceptance came from the verified-token cache. */
-  cached?: boolean;
-}
+export type { VerificationEvent } from '../events';
 
 /** One check `token explain` reports. */
 export interface CheckStep {
@@ -54,7 +44,7 @@ export interface TokenVerifierOptions {
   clock: Clock;
   /** Builds the `WWW-Authenticate` value for an error (see `createChallengeBuilder`). */
   challenge: (error?: string, description?: string) => string;
-  onEvent?: (event: VerificationEvent) => void;
+  onEvent?: EventSink;
 }
 
 interface Verified {
@@ -186,7 +176,8 @@ export class TokenVerifier {
    * adapters raise themselves (bearer extraction, guards), so every refusal is reported alike.
    */
   refuse(error: TokenError): TokenError {
-    this.options.onEvent?.({ type: 'rejected', code: error.code, status: error.status, ...(error.partner && { partner: error.partner }) });
+    const reason = error.code === 'replay_store_unavailable' ? 'replay_store' : error.cause instanceof KeySourceError ? error.cause.reason : undefined;
+    this.options.onEvent?.({ type: 'rejected', code: error.code, status: error.status, ...(error.partner && { partner: error.partner }), ...(reason && { reason }) });
     return this.withHeaders(error);
   }
 
@@ -315,9 +306,10 @@ export class TokenVerifier {
   private verifyWithKeys(jws: CompactJws, alg: AllowedAlgorithm, source: KeySource | undefined): MaybePromise<VerificationKey> {
     if (!source) throw new TokenError('key_not_found', 'no key source is configured for this partner');
     const withKeys = (keySet: KeySet | undefined): VerificationKey | undefined => {
-      const candidates = keySet && selectKeys(keySet.keys, jws.header, this.options.clock());
-      if (!candidates) return undefined;
-      for (const candidate of candidates) {
+      const selected = keySet && selectKeys(keySet.keys, jws.header, this.options.clock(), this.options.clockSkewSeconds * 1000);
+      if (!selected) return undefined;
+      if (selected.outOfDate) throw new TokenError('partner_certificate_expired', 'the certificate of the key that signed this token has expired or is not valid yet');
+      for (const candidate of selected.usable) {
         if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
       }
       throw new TokenError('signature_invalid', 'the signature does not verify with the issuer\'s keys');
@@ -411,8 +403,9 @@ function partnerLookupError(match: IssuerMatch): unknown {
 /** Runs the steps of one partner or server, marking every refusal with its name (for events and logs). */
 function taggedWith<T>(name: string, steps: () => MaybePromise<T>): MaybePromise<T> {
   const tag = (error: unknown) => {
-    if (error instanceof TokenError) error.partner ??= name;
-    return error;
+    const refusal = error instanceof KeySourceUnavailable ? toUnavailable(error) : error;
+    if (refusal instanceof TokenError) refusal.partner ??= name;
+    return refusal;
   };
   try {
     const result = steps();

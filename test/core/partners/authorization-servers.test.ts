@@ -45,7 +45,7 @@ describe('authorization-server tokens get every check partner tokens get', () =>
     await contacts.authorizationServers.get('acs')!.metadata.get(); // the server's metadata is in memory
     expect(contacts.authorizationServers.findKnown(as.issuer)).toBeDefined();
     const now = Math.floor(Date.now() / 1000);
-    const partnerToken = craftToken({ alg: 'RS256', typ: 'JWT' }, { iss: as.issuer, nameid: as.issuer, aud: US, nbf: now, exp: now + 300 }, createPrivateKey(readFileSync(acsPartner.signing!.privateKey)));
+    const partnerToken = craftToken({ alg: 'RS256', typ: 'JWT' }, { iss: as.issuer, nameid: as.issuer, aud: US, nbf: now, exp: now + 300 }, createPrivateKey(readFileSync(acsPartner.signing!.privateKey as string)));
     await expect(contacts.verifier.verify(partnerToken)).resolves.toMatchObject({ source: 'partner', partner: 'lookalike' });
     const serverToken = as.sign({ aud: US, client_id: 'messaging', nameid: as.issuer }, {});
     expect(await code(contacts.verifier.verify(serverToken))).toBe('signature_invalid');

@@ -1,7 +1,7 @@
 import { PartnerRegistry } from '../../../src/core/partners/partner-registry';
 import { ConfigError } from '../../../src/core/errors/config-error';
 import { VerifiedTokenCache } from '../../../src/core/caches/verified-token-cache';
-import { MemoryReplayStore } from '../../../src/core/caches/replay-store';
+import { MemoryReplayStore, ReplayStoreFullError } from '../../../src/core/caches/replay-store';
 import { quoteParameter, createChallengeBuilder } from '../../../src/core/tokens/bearer-challenge';
 import { IDS } from '../../helpers/certificates';
 
@@ -67,8 +67,26 @@ describe('bounded caches', () => {
     expect(store.remember('a', 100)).toBe(false);
     now = 100;
     expect(store.remember('a', 200)).toBe(true);
-    for (let i = 0; i < 1000; i++) store.remember(`id-${i}`, 10_000);
+    for (let i = 0; i < 1000; i++) {
+      try {
+        store.remember(`id-${i}`, 10_000);
+      } catch {
+        // full of live ids: refused, see below
+      }
+    }
     expect((store as unknown as { seen: Map<string, number> }).seen.size).toBeLessThanOrEqual(10);
+  });
+
+  it('the replay store never forgets a live id to make room: when full of live ids it fails closed', () => {
+    let now = 0;
+    const store = new MemoryReplayStore(3, () => now);
+    for (const id of ['a', 'b', 'c']) expect(store.remember(id, 1000)).toBe(true);
+    expect(() => store.remember('d', 1000)).toThrow(ReplayStoreFullError);
+    // Every live id is still refused as a replay: none was dropped.
+    for (const id of ['a', 'b', 'c']) expect(store.remember(id, 1000)).toBe(false);
+    now = 1000; // all expired: room again
+    expect(store.remember('d', 2000)).toBe(true);
+    expect(store.remember('d', 2000)).toBe(false);
   });
 });
 

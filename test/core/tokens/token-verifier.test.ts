@@ -1,5 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import type { KeyObject } from 'node:crypto';
 import { createS2SAuth, type S2SAuth } from '../../../src/s2s-auth';
 import { TokenError } from '../../../src/core/errors/token-error';
 import type { ReplayStore } from '../../../src/core/caches/replay-store';
@@ -35,8 +34,8 @@ const partnersFor = (extra: Partial<PartnerConfigInput> = {}): PartnerConfigInpu
 beforeAll(async () => {
   messaging = createS2SAuth(await serviceConfig('messaging'));
   scheduler = createS2SAuth(await serviceConfig('scheduler'));
-  messagingKey = createPrivateKey(readFileSync(messaging.config.signing.privateKey));
-  schedulerKey = createPrivateKey(readFileSync(scheduler.config.signing.privateKey));
+  messagingKey = messaging.signingKeys.active().privateKey;
+  schedulerKey = scheduler.signingKeys.active().privateKey;
   contacts = await contactsWith(partnersFor());
 });
 
