@@ -7,5 +7,7 @@ module.exports = {
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 20000,
+  // After every test: no secret in any error, event or CLI output the test produced (test/helpers/secret-scan.ts).
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/secret-scan-setup.ts'],
   collectCoverageFrom: ['src/**/*.ts'],
 };

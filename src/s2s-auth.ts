@@ -38,6 +38,8 @@ export interface S2SAuthOptions {
   replayStore?: ReplayStore;
   /** The fetch used for key sources and partner calls (default `globalThis.fetch`). */
   fetch?: typeof fetch;
+  /** Where `{ "env": "NAME" }` certificates and keys are read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -74,13 +76,13 @@ export class S2SAuth {
   ) {
     this.config = parseConfig(config);
     this.clock = options.clock ?? systemClock;
-    this.signingKeys = loadSigningKeys(this.config.signing, this.clock);
+    this.signingKeys = loadSigningKeys(this.config.signing, this.clock, options.env);
     const sans = this.signingKeys.published().flatMap((c) => c.dnsNames);
     this.realms = [...new Set([this.config.realm, ...this.config.additionalRealms, ...sans])];
     this.issuer = new TokenIssuer(this.config.serviceName, this.config.realm, this.signingKeys, this.config.tokens.lifetimeSeconds, this.clock);
     const { keySources, tokens } = this.config;
     const sourceSettings = { ...keySources, ...(options.fetch && { fetch: options.fetch }), ...(options.onEvent && { onEvent: options.onEvent }) };
-    this.partners = new PartnerRegistry(this.config.partners, sourceSettings, this.clock);
+    this.partners = new PartnerRegistry(this.config.partners, sourceSettings, this.clock, options.env);
     this.authorizationServers = new AuthorizationServers(this.config.authorizationServers, sourceSettings, createKeyCache(), this.clock);
     const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
     this.verifier = new TokenVerifier({

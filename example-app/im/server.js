@@ -4,14 +4,13 @@
 const { join } = require('node:path');
 const express = require('express');
 const passport = require('passport');
-const { createS2SAuth } = require('s2s-oauth');
-const { loadServiceConfig } = require('../lib/service-config');
+const { createS2SAuth, loadConfig } = require('s2s-oauth');
 const { demoUser } = require('../lib/demo-user');
 const { serve } = require('../lib/serve');
 const { errorHandler, relay } = require('../lib/error-handler');
 
 function createImApp({ env = process.env } = {}) {
-  const s2s = createS2SAuth(loadServiceConfig(join(__dirname, 's2s.json'), env));
+  const s2s = createS2SAuth(loadConfig(join(__dirname, 's2s.json'), { env }));
   const mail = s2s.fetch();
   const mailUrl = env.MAIL_URL;
   const conferences = [];

@@ -1,8 +1,7 @@
 // The example's scenario: what is called, by whom, on behalf of whom, and the outcome. Used by
 // `npm run demo` (printed) and by test/e2e (asserted).
 const { join } = require('node:path');
-const { createS2SAuth } = require('s2s-oauth');
-const { loadServiceConfig } = require('./service-config');
+const { createS2SAuth, loadConfig } = require('s2s-oauth');
 const IDS = require('./ids');
 
 const ALICE = 'alice@contoso.com';
@@ -72,12 +71,12 @@ async function runScenario(suite, onStep = () => {}) {
   await step('an untrusted service tries to add a contact for alice', `rogue -> mail (a certificate mail was never told about, acting for ${ALICE})`, { status: 401, code: 'unknown_partner' }, () =>
     rogue(`${mail}/contacts`, { ...contactBody('mallory@contoso.com', 'Mallory'), actAs: { upn: ALICE } }),
   );
-  const scheduler = createS2SAuth(loadServiceConfig(join(__dirname, '..', 'scheduler', 's2s.json'), env)).fetch();
+  const scheduler = createS2SAuth(loadConfig(join(__dirname, '..', 'scheduler', 's2s.json'), { env })).fetch();
   await step('scheduler calls mail as itself', 'scheduler -> mail (app-only; scheduler has User trust at mail)', { status: 403, code: 'app_only_not_allowed' }, () => scheduler(`${mail}/archive`));
   await step('scheduler names alice on its own authority', `scheduler -> mail (acting for ${ALICE} without an authorization server's consent)`, { status: 403, code: 'user_context_not_allowed' }, () =>
     scheduler(`${mail}/contacts`, { ...contactBody('mallory@contoso.com', 'Mallory'), actAs: { upn: ALICE } }),
   );
-  const hourAgo = createS2SAuth(loadServiceConfig(join(__dirname, '..', 'im', 's2s.json'), env), { clock: () => Date.now() - 3600_000 });
+  const hourAgo = createS2SAuth(loadConfig(join(__dirname, '..', 'im', 's2s.json'), { env }), { clock: () => Date.now() - 3600_000 });
   const expired = await hourAgo.issuer.mint({ audience: { principalId: IDS.mail, host: new URL(mail).host, realm: IDS.realm }, user: { upn: ALICE } });
   await step('im presents a token that expired 55 minutes ago', `im -> mail (acting for ${ALICE}, token minted an hour ago for 5 minutes)`, { status: 401, code: 'token_expired' }, () =>
     fetch(`${mail}/contacts`, { ...contactBody('mallory@contoso.com', 'Mallory'), headers: { 'content-type': 'application/json', authorization: `Bearer ${expired.token}` } }),

@@ -4,8 +4,7 @@
 const { join } = require('node:path');
 const express = require('express');
 const passport = require('passport');
-const { createS2SAuth } = require('s2s-oauth');
-const { loadServiceConfig } = require('../lib/service-config');
+const { createS2SAuth, loadConfig } = require('s2s-oauth');
 const { serve } = require('../lib/serve');
 const { errorHandler } = require('../lib/error-handler');
 const { MailStore } = require('./mail-store');
@@ -18,7 +17,7 @@ function invalid(field, expected) {
 }
 
 function createMailApp({ env = process.env } = {}) {
-  const s2s = createS2SAuth(loadServiceConfig(join(__dirname, 's2s.json'), env), {
+  const s2s = createS2SAuth(loadConfig(join(__dirname, 's2s.json'), { env }), {
     onEvent: (event) => event.type === 'rejected' && console.log(`mail refused ${event.partner ?? 'a caller'}: ${event.status} ${event.code}`),
   });
   const store = new MailStore(join(env.DATA_DIR, 'mail.db'));

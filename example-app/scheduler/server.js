@@ -2,14 +2,13 @@
 // which it books on im on behalf of the user through the partner fetch wrapper.
 const { join } = require('node:path');
 const express = require('express');
-const { createS2SAuth } = require('s2s-oauth');
-const { loadServiceConfig } = require('../lib/service-config');
+const { createS2SAuth, loadConfig } = require('s2s-oauth');
 const { demoUser } = require('../lib/demo-user');
 const { serve } = require('../lib/serve');
 const { errorHandler, relay } = require('../lib/error-handler');
 
 function createSchedulerApp({ env = process.env } = {}) {
-  const s2s = createS2SAuth(loadServiceConfig(join(__dirname, 's2s.json'), env));
+  const s2s = createS2SAuth(loadConfig(join(__dirname, 's2s.json'), { env }));
   const im = s2s.fetch();
   const app = express();
   app.use(s2s.metadataRouter());

@@ -1,5 +1,6 @@
 import type { TokenVerifier } from '../../src/core/tokens/token-verifier';
 import { TokenError } from '../../src/core/errors/token-error';
+import { inspectForSecrets } from './secret-scan';
 
 /**
  * Makes every refusal of `verifier` on the request path also run through `explain()` at once,
@@ -12,6 +13,7 @@ export function recordExplainParity(verifier: TokenVerifier): () => Promise<stri
   const authenticate = verifier.authenticate.bind(verifier);
   const compare = (token: string, error: unknown) => {
     if (!(error instanceof TokenError)) return;
+    inspectForSecrets(`refusal ${error.code}`, { message: error.message, headers: error.headers, claim: error.claim });
     checks.push(verifier.explain(token).then((explained) => (explained.error?.code === error.code ? undefined : `verify: ${error.code}, explain: ${explained.error?.code ?? 'accepted'}`)));
   };
   verifier.authenticate = (token: string) => {

@@ -6,11 +6,11 @@ import { readPemSource, type PemSource } from './pem-source';
 import { SigningKeyRing } from './signing-key-ring';
 
 /** Reads the `signing` section's PEM sources and builds the key ring; every error names its field. */
-export function loadSigningKeys(signing: S2SConfig['signing'], clock: Clock): SigningKeyRing {
+export function loadSigningKeys(signing: S2SConfig['signing'], clock: Clock, env?: NodeJS.ProcessEnv): SigningKeyRing {
   const read = (certificate: PemSource, privateKey: PemSource, prefix: string) =>
     parseSigningCredential(
-      readPemSource(certificate, `${prefix}.certificate`, { secret: false }),
-      readPemSource(privateKey, `${prefix}.privateKey`, { secret: true }),
+      readPemSource(certificate, `${prefix}.certificate`, { secret: false, ...(env && { env }) }),
+      readPemSource(privateKey, `${prefix}.privateKey`, { secret: true, ...(env && { env }) }),
       { certificate: `${prefix}.certificate`, privateKey: `${prefix}.privateKey` },
       clock(),
     );

@@ -42,6 +42,8 @@ export class PartnerRegistry {
     partners: readonly PartnerConfig[],
     private readonly settings: RemoteKeySourceSettings,
     private readonly clock: Clock,
+    /** Where `{ "env": "NAME" }` certificates are read from (default `process.env`). */
+    private readonly env?: NodeJS.ProcessEnv,
   ) {
     partners.forEach((p, i) => this.partners.set(p.name, this.build(p, `partners[${i}]`)));
   }
@@ -172,7 +174,7 @@ export class PartnerRegistry {
     if (source?.kind === 'certificate') {
       const keys = source.certificates.flatMap((pem, i) => {
         const at = `${field}.keySource.certificates[${i}]`;
-        return parseCertificateBundle(readPemSource(pem, at, { secret: false }), at).map(keyFromCertificate);
+        return parseCertificateBundle(readPemSource(pem, at, { secret: false, ...(this.env && { env: this.env }) }), at).map(keyFromCertificate);
       });
       keySource = new StaticKeySource({ keys });
     } else if (source) {

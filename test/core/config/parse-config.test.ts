@@ -4,6 +4,7 @@ import { ConfigError } from '../../../src/core/errors/config-error';
 import { loadConfig, parseConfig } from '../../../src/core/config/parse-config';
 import { defaultRealmFor } from '../../../src/core/config/default-realm';
 import { IDS, tempDir } from '../../helpers/certificates';
+import { inspectForSecrets } from '../../helpers/secret-scan';
 
 const valid = () => ({
   serviceName: IDS.contacts,
@@ -17,6 +18,7 @@ function errorOf(input: unknown): ConfigError {
   } catch (e) {
     expect(e).toBeInstanceOf(ConfigError);
     expect(e).toBeInstanceOf(TypeError);
+    inspectForSecrets('ConfigError', e);
     return e as ConfigError;
   }
   throw new Error('expected a ConfigError');
