@@ -28,7 +28,7 @@ export {
 export { createOAuthCertificate, type CreateCertificateOptions } from './core/certificates/create-certificate';
 export { SigningKeyRing } from './core/certificates/signing-key-ring';
 export { TokenIssuer, type MintOptions, type MintedToken, type TokenAudience } from './core/tokens/token-issuer';
-export { formatAudience, formatPrincipal, parseName, type ParsedName } from './core/tokens/principal-names';
+export { formatAudience, formatPrincipal, parseName, type ParsedName } from './core/principal-names';
 export type { UserIdentity } from './core/tokens/user-identity';
 export { buildMetadataDocument, buildJwks, type MetadataDocument, type MetadataKey } from './core/metadata/metadata-document';
 export { createMetadataRouter, type MetadataRouterOptions, type MetadataPublisher } from './express/metadata-router';

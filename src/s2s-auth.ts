@@ -5,7 +5,7 @@ import { loadSigningKeys } from './core/certificates/load-signing-keys';
 import type { SigningKeyRing } from './core/certificates/signing-key-ring';
 import { buildJwks, buildMetadataDocument, type MetadataDocument } from './core/metadata/metadata-document';
 import { TokenIssuer } from './core/tokens/token-issuer';
-import { formatPrincipal } from './core/tokens/principal-names';
+import { formatPrincipal } from './core/principal-names';
 import { createMetadataRouter, type MetadataRouterOptions } from './express/metadata-router';
 import { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
 import { PartnerRegistry } from './core/partners/partner-registry';

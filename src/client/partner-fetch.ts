@@ -8,7 +8,7 @@ import type { SigningKeyRing } from '../core/certificates/signing-key-ring';
 import { isSecureOrAllowed, type FetchLimits } from '../core/partners/fetch-document';
 import { requestClientCredentialsToken } from './client-credentials';
 import { assertUserIdentity, USER_CLAIMS, type UserIdentity } from '../core/tokens/user-identity';
-import { formatAudience } from '../core/tokens/principal-names';
+import { formatAudience } from '../core/principal-names';
 import { parseBearerChallenge } from './bearer-challenge-parser';
 import { OutboundTokenCache } from './outbound-token-cache';
 import { isReplayable } from './replayable-body';

@@ -17,8 +17,8 @@ export function createGuard(verifier: TokenVerifier, requirement: PrincipalRequi
       }
       checkRequirement(principal, requirement);
     } catch (error) {
-      if (error instanceof TokenError && principal) error.partner = principal.partner;
-      return next(error instanceof TokenError ? verifier.refuse(error) : error);
+      if (!(error instanceof TokenError)) return next(error);
+      return next(verifier.refuse(principal ? error.with({ partner: principal.partner }) : error));
     }
     next();
   };

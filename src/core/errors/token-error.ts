@@ -44,12 +44,31 @@ export type TokenErrorCode = keyof typeof TOKEN_ERROR_CODES;
 /** The RFC 6750 `error` value. */
 export type BearerErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
+/** What a {@link TokenError} may carry besides its code and description. */
+export interface TokenErrorOptions {
+  /**
+   * What caused an outage: a `KeySourceUnavailable` (with its `reason`) behind
+   * `key_source_unavailable`, the store's own error behind `replay_store_unavailable`.
+   */
+  cause?: unknown;
+  /** Seconds after which a 503 may be retried (sent as `Retry-After`). */
+  retryAfterSeconds?: number;
+  /** The claim or header member the refusal is about. */
+  claim?: string;
+  /** The partner (or authorization server, or its client) the refusal concerns. */
+  partner?: string;
+  /** The response headers (`WWW-Authenticate`, `Retry-After`). */
+  headers?: Readonly<Record<string, string>>;
+}
+
 /**
  * Why a token (or a request carrying one) was refused: a stable `code`, the RFC 6750 `error`,
- * the HTTP `status` and, once an adapter or the verifier has attached them, the response
- * `headers` (`WWW-Authenticate`, and `Retry-After` on 503). The message never contains the token.
+ * the HTTP `status`, the `partner` it concerns and the response `headers` (`WWW-Authenticate`,
+ * and `Retry-After` on 503). Every field is read-only: a refusal is made whole, by the verifier
+ * (or an adapter through it), and never changed in flight. The message never contains the token.
  *
- * Express's error handler honours `status` and `headers`, so `next(error)` is enough.
+ * Express's error handler honours `status` and `headers`, so `next(error)` is enough;
+ * `s2s.errorHandler()` also answers with `{ error, code }`.
  */
 export class TokenError extends Error {
   override readonly name = 'TokenError';
@@ -58,25 +77,33 @@ export class TokenError extends Error {
   readonly status: number;
   /** Alias of `status`, for frameworks that read `statusCode`. */
   readonly statusCode: number;
-  /** Response headers to send with the error. */
-  headers: Record<string, string> = {};
+  /** Response headers to send with the error (empty until the verifier made the refusal whole). */
+  readonly headers: Readonly<Record<string, string>>;
   /** The partner the error concerns, once it is known (for events and logs). */
-  partner?: string;
+  readonly partner?: string;
   /** Seconds after which a 503 may be retried. */
-  retryAfterSeconds?: number;
+  readonly retryAfterSeconds?: number;
   /**
    * The claim or header member a refusal is about (`exp`, `aud`, `act.nameid`, `kid`, ...), so
    * logs can tell "no exp" from "act without nameid" without parsing messages (as jose's `claim`).
    */
   readonly claim?: string;
 
-  constructor(code: TokenErrorCode, description: string, options?: { cause?: unknown; retryAfterSeconds?: number; claim?: string }) {
-    super(description, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: TokenErrorCode, description: string, options: TokenErrorOptions = {}) {
+    super(description, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.error = TOKEN_ERROR_CODES[code].error;
     this.status = TOKEN_ERROR_CODES[code].status;
     this.statusCode = this.status;
-    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
-    if (options?.claim !== undefined) this.claim = options.claim;
+    this.headers = Object.freeze({ ...options.headers });
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
+    if (options.claim !== undefined) this.claim = options.claim;
+    if (options.partner !== undefined) this.partner = options.partner;
+  }
+
+  /** A new refusal like this one with `changes` (a partner, the headers): the original is not touched. */
+  with(changes: Pick<TokenErrorOptions, 'partner' | 'headers'>): TokenError {
+    const { cause, retryAfterSeconds, claim, partner, headers } = this;
+    return new TokenError(this.code, this.message, { cause, retryAfterSeconds, claim, partner, headers, ...changes });
   }
 }

@@ -1,5 +1,5 @@
 import { certificateToJwk, type OAuthCertificate } from '../certificates/oauth-certificate';
-import { formatPrincipal } from '../tokens/principal-names';
+import { formatPrincipal } from '../principal-names';
 
 /** One key entry of a Microsoft auth-metadata document, in Exchange's spelling. */
 export interface MetadataKey {

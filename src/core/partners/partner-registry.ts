@@ -6,7 +6,7 @@ import { insecureUrlProblem } from '../config/startup-checks';
 import { parseCertificateBundle } from '../certificates/oauth-certificate';
 import { readPemSource } from '../certificates/pem-source';
 import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
-import { sameIdentifier } from '../tokens/principal-names';
+import { sameIdentifier } from '../principal-names';
 import { deepFreeze } from '../tokens/principal';
 import type { MaybePromise } from '../maybe-async';
 import { keyFromCertificate, parseJwks, parseMetadataDocument } from './verification-key';

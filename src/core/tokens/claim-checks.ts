@@ -1,5 +1,5 @@
 import { TokenError } from '../errors/token-error';
-import { parseName, sameIdentifier } from './principal-names';
+import { parseName, sameIdentifier } from '../principal-names';
 import { USER_CLAIMS, type UserIdentity } from './user-identity';
 
 /** A validity window in seconds. */

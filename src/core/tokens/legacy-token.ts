@@ -3,6 +3,7 @@ import { audiencesOf, checkTimeWindow, issuerOf, userFromClaims, type TimeWindow
 import type { CompactJws } from './compact-jws';
 import { checkOuterHeader } from './token-header';
 import type { UserIdentity } from './user-identity';
+import type { Partner } from '../partners/partner-registry';
 
 /*
  * Microsoft's legacy user-context token (shared/PROTOCOL.md): an UNSIGNED outer token naming the
@@ -36,6 +37,14 @@ export function checkActorTokenForm(actor: CompactJws): void {
   if (actor.header.alg === 'none' || actor.payload.actortoken !== undefined) {
     throw malformed('actortoken', 'the actor token must be signed and cannot nest another');
   }
+}
+
+/**
+ * A partner must be configured for the legacy form. Looked at before any claim of the actor token,
+ * so such a token from another partner hears `legacy_token_refused`, whatever else is wrong with it.
+ */
+export function checkLegacyAllowed(partner: Partner): void {
+  if (!partner.config.legacyTokens) throw new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens');
 }
 
 /** What the outer token may contribute, once it agrees with its actor token. */

@@ -1,7 +1,16 @@
 import { TokenError } from '../errors/token-error';
 import type { AuthorizationServer } from '../partners/authorization-server';
-import { audiencesOf, checkAudience, optionalString, type AudienceSubject, type TimeWindow } from './claim-checks';
+import { audiencesOf, checkAudience, checkTimeWindow, optionalString, type AudienceSubject, type TimeWindow } from './claim-checks';
+import { iso, timeRulesFor, type VerificationContext } from './verification-context';
 import { deepFreeze, type Principal } from './principal';
+
+/** A server token's window: the service-wide lifetime cap, NumericDates only. */
+export function checkServerWindow(claims: Record<string, unknown>, context: VerificationContext): TimeWindow {
+  context.trace?.('signature', 'valid');
+  const window = checkTimeWindow(claims, timeRulesFor(undefined, context));
+  context.trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, lifetime ${window.exp - window.nbf} s`);
+  return window;
+}
 
 /**
  * The claims of an authorization server's access token (RFC 9068), once its signature and time
@@ -39,7 +48,7 @@ export function principalFromServerToken(
   const email = optionalString(claims, 'email');
   const user: Principal['user'] = sub !== undefined && sub !== clientId ? Object.freeze({ nameid: sub, ...(upn && { upn }), ...(email && { smtp: email }), id: sub }) : undefined;
   const partner = client.name ?? clientId;
-  if (!user && client.trustLevel === 'User') throw Object.assign(new TokenError('app_only_not_allowed', 'a User-trust client cannot call as itself'), { partner });
+  if (!user && client.trustLevel === 'User') throw new TokenError('app_only_not_allowed', 'a User-trust client cannot call as itself', { partner });
   trace?.('trust', user ? `${client.trustLevel} trust acts for ${user.id} with the server's consent` : `${client.trustLevel} trust may call as itself`);
 
   const scopes = Object.freeze(typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : Array.isArray(claims.roles) ? claims.roles.filter((r): r is string => typeof r === 'string') : []);

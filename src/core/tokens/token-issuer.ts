@@ -3,7 +3,7 @@ import { SignJWT } from 'jose';
 import type { SigningKeyRing } from '../certificates/signing-key-ring';
 import { epochSeconds, type Clock } from '../clock';
 import { MAX_ISSUED_LIFETIME_SECONDS } from '../config/config-schema';
-import { formatAudience, formatPrincipal } from './principal-names';
+import { formatAudience, formatPrincipal } from '../principal-names';
 import { assertUserIdentity, userClaims, type UserIdentity } from './user-identity';
 
 /** Whom a token is for: the partner's principal id, the host we call it at, and its realm. */

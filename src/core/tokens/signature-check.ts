@@ -1,0 +1,47 @@
+import { TokenError } from '../errors/token-error';
+import type { MaybePromise } from '../maybe-async';
+import { KeySourceUnavailable, type KeySource } from '../partners/key-source';
+import { selectKeys, type KeySet, type VerificationKey } from '../partners/verification-key';
+import type { CompactJws } from './compact-jws';
+import { keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './signature-algorithms';
+import type { VerificationContext } from './verification-context';
+
+/** Tries the keys a header names (among one source's): the key that verifies, `undefined` when the header names none it has. */
+function verifyWith(keySet: KeySet | undefined, jws: CompactJws, alg: AllowedAlgorithm, context: VerificationContext): VerificationKey | undefined {
+  const selected = keySet && selectKeys(keySet.keys, jws.header, context.now, context.skewSeconds * 1000);
+  if (!selected) return undefined;
+  if (selected.outOfDate) throw new TokenError('partner_certificate_expired', 'the certificate of the key that signed this token has expired or is not valid yet');
+  for (const candidate of selected.usable) {
+    if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
+  }
+  throw new TokenError('signature_invalid', "the signature does not verify with the issuer's keys");
+}
+
+/**
+ * Checks the signature with the keys of ONE source, the issuer's (never a key from the token's
+ * own header): synchronously from cached keys, else after fetching them; a key id the source does
+ * not publish triggers one cooldown-limited refresh. Returns the key that verified.
+ */
+export function checkSignature(jws: CompactJws, alg: AllowedAlgorithm, source: KeySource | undefined, context: VerificationContext): MaybePromise<VerificationKey> {
+  if (!source) throw new TokenError('key_not_found', 'no key source is configured for this partner');
+  const cached = source.cachedKeys();
+  const now = cached && verifyWith(cached, jws, alg, context);
+  if (now) return now;
+  return (async () => {
+    const fetched = cached ? undefined : verifyWith(await source.getKeys(), jws, alg, context);
+    if (fetched) return fetched;
+    // An unknown key id may mean the partner rotated: refresh, within the cooldown.
+    const refreshed = await source.refreshForUnknownKey().catch((e: unknown) => {
+      if (e instanceof KeySourceUnavailable) return undefined;
+      throw e;
+    });
+    const found = verifyWith(refreshed, jws, alg, context);
+    if (!found) throw new TokenError('key_not_found', 'the token names a key its issuer does not publish');
+    return found;
+  })();
+}
+
+/** How `token explain` names a key. */
+export function describeKey(key: VerificationKey): string {
+  return key.kid ? `kid ${key.kid}` : key.x5t ? `x5t ${key.x5t}` : 'an unnamed key';
+}
