@@ -1,52 +1,44 @@
 /**
  * s2s-oauth: server-to-server OAuth for Express services, in the Microsoft S2S wire format.
- * This module only re-exports; see README.md for the concepts and a quick start.
+ *
+ * The entry exports what we mean to keep (every name is a semver promise): the facade, the
+ * configuration, errors and their codes, the principal, events, and the types of the adapters the
+ * facade hands out. Internals stay internal. See README.md for the concepts and a quick start.
  * @packageDocumentation
  */
+
+// The facade: one configuration, everything a service needs.
 export { createS2SAuth, S2SAuth, type S2SAuthOptions } from './s2s-auth';
+
+// Configuration.
 export { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
-export type {
-  S2SConfig,
-  S2SConfigInput,
-  PartnerConfig,
-  PartnerConfigInput,
-  KeySourceConfig,
-  AuthorizationServerConfig,
-  TrustLevel,
-} from './core/config/config-schema';
-export { ConfigError } from './core/errors/config-error';
-export { systemClock, type Clock } from './core/clock';
-export {
-  parseCertificate,
-  parseCertificateBundle,
-  parseSigningCredential,
-  certificateToJwk,
-  type OAuthCertificate,
-  type SigningCredential,
-  type SigningAlgorithm,
-} from './core/certificates/oauth-certificate';
-export { createOAuthCertificate, type CreateCertificateOptions } from './core/certificates/create-certificate';
-export { SigningKeyRing } from './core/certificates/signing-key-ring';
-export { TokenIssuer, type MintOptions, type MintedToken, type TokenAudience } from './core/tokens/token-issuer';
-export { formatAudience, formatPrincipal, parseName, type ParsedName } from './core/principal-names';
+export type { S2SConfig, S2SConfigInput, PartnerConfig, PartnerConfigInput, KeySourceConfig, AuthorizationServerConfig, TrustLevel } from './core/config/config-schema';
+export type { PemSource } from './core/certificates/pem-source';
+export type { Clock } from './core/clock';
+
+// Errors and codes.
+export { ConfigError, type ConfigIssue } from './core/errors/config-error';
+export { TokenError, TOKEN_ERROR_CODES, type TokenErrorCode, type TokenErrorOptions, type BearerErrorValue } from './core/errors/token-error';
+export { PartnerFetchError } from './client/partner-fetch';
+
+// Who is calling, and what the library reports.
+export type { Principal } from './core/tokens/principal';
 export type { UserIdentity } from './core/tokens/user-identity';
-export { buildMetadataDocument, buildJwks, type MetadataDocument, type MetadataKey } from './core/metadata/metadata-document';
-export { createMetadataRouter, type MetadataRouterOptions, type MetadataPublisher } from './express/metadata-router';
-export { TokenError, TOKEN_ERROR_CODES, type TokenErrorCode, type BearerErrorValue } from './core/errors/token-error';
-export { TokenVerifier, type TokenVerifierOptions, type VerificationEvent, type CheckStep } from './core/tokens/token-verifier';
-export { checkRequirement, type Principal, type PrincipalRequirement } from './core/tokens/principal';
-export { extractBearerToken, type BearerRequestLike } from './core/tokens/bearer-token';
-export { createChallengeBuilder, quoteParameter, type ChallengeParameters } from './core/tokens/bearer-challenge';
-export { PartnerRegistry, type Partner, type IssuerMatch } from './core/partners/partner-registry';
-export { KeySourceUnavailable, type KeySource } from './core/partners/key-source';
-export { KeySourceError } from './core/partners/fetch-document';
-export type { VerificationKey, KeySet } from './core/partners/verification-key';
+export type { S2SEvent, VerificationEvent, KeySourceEvent, CertificateEvent, OutboundEvent, KeySourceFailure, EventSink } from './core/events';
+
+// What the facade hands out, by type: the verifier, the strategy, the fetch wrapper, the registry.
+export type { TokenVerifier, CheckStep } from './core/tokens/token-verifier';
+export type { PartnerBearerStrategy } from './express/partner-bearer-strategy';
+export type { PartnerFetch, PartnerFetchInit, GetTokenOptions } from './client/partner-fetch';
+export type { PartnerRegistry } from './core/partners/partner-registry';
+export type { MetadataRouterOptions } from './express/metadata-router';
+export type { MetadataDocument, MetadataKey } from './core/metadata/metadata-document';
+export type { TokenAudience, MintOptions, MintedToken, TokenIssuer } from './core/tokens/token-issuer';
+export type { SigningKeyRing } from './core/certificates/signing-key-ring';
+export type { OAuthCertificate, SigningCredential, SigningAlgorithm } from './core/certificates/oauth-certificate';
+
+// Shared state for a fleet: the replay store interface (and the in-process default).
 export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
-export { PartnerBearerStrategy } from './express/partner-bearer-strategy';
-export { createVerifyMiddleware } from './express/verify-middleware';
-export { createGuard } from './express/guards';
-export { createPartnerFetch, PartnerFetchError, type PartnerFetch, type PartnerFetchInit, type GetTokenOptions, type PartnerFetchDependencies } from './client/partner-fetch';
-export { OutboundTokenCache } from './client/outbound-token-cache';
-export { parseBearerChallenge } from './client/bearer-challenge-parser';
-export { requestClientCredentialsToken, createClientAssertion, TokenRequestError, type ClientCredentialsRequest } from './client/client-credentials';
-export { AuthorizationServer, AuthorizationServers, parseAuthorizationServerMetadata, type AuthorizationServerMetadata, type AuthorizationServerClient } from './core/partners/authorization-server';
+
+// The CLI story in code: `s2s-oauth cert new`.
+export { createOAuthCertificate, type CreateCertificateOptions } from './core/certificates/create-certificate';

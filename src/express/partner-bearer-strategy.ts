@@ -1,12 +1,11 @@
 import type { Request } from 'express';
-import { Strategy as BearerStrategy } from 'passport-http-bearer';
 import { TokenError } from '../core/errors/token-error';
 import { extractBearerToken } from '../core/tokens/bearer-token';
 import type { Principal } from '../core/tokens/principal';
 import type { TokenVerifier } from '../core/tokens/token-verifier';
 import { bearerRequestOf } from './express-request';
 
-/** The per-request strategy object Passport gives `authenticate` and the verify callback. */
+/** What Passport adds to the per-request copy of a strategy it calls `authenticate` on. */
 interface PassportActions {
   success(user: Principal): void;
   fail(challenge: string, status: number): void;
@@ -14,27 +13,17 @@ interface PassportActions {
 }
 
 /**
- * Sends a refusal the Passport way: `fail` for a bad request or token (400 / 401 / 403, with
- * the challenge; Passport itself writes `WWW-Authenticate` only on 401, so it is set here for the
- * others), `error` for an outage (503 through the app's error handler, so the request does not
- * fall through to another strategy as if the token were bad).
- */
-function refuse(actions: PassportActions, req: Request, refusal: unknown): void {
-  if (!(refusal instanceof TokenError)) return actions.error(refusal as Error);
-  if (refusal.status >= 500) return actions.error(refusal);
-  // Passport's fail() carries only a challenge and a status: keep the whole refusal (code,
-  // headers) on the request for the app's error handler (with `failWithError: true`).
-  req.s2sError = refusal;
-  const challenge = refusal.headers['WWW-Authenticate']!;
-  if (refusal.status !== 401) req.res?.setHeader('WWW-Authenticate', challenge);
-  actions.fail(challenge, refusal.status);
-}
-
-/**
- * The `s2s` Passport strategy, on passport-http-bearer: the token comes from the
- * `Authorization` header only, and every decision is the {@link TokenVerifier}'s. On success
- * `req.user` is the {@link Principal}. On a refusal `req.s2sError` is the {@link TokenError}
- * (its stable `code`); with `failWithError: true` Passport then calls your error handler.
+ * The `s2s` Passport strategy. The token is taken from the `Authorization` header only, by the
+ * same extraction as `s2s.middleware()` (once per request), and every decision is the
+ * {@link TokenVerifier}'s. On success `req.user` is the {@link Principal}. A refusal goes through
+ * Passport's `fail` (400 / 401 / 403, with our challenge: another strategy may still try) and
+ * leaves the whole {@link TokenError} as `req.s2sError` (Passport's own failure carries no code;
+ * with `failWithError: true`, `s2s.errorHandler()` answers with it); an outage (503) goes through
+ * `error`, to the app's error handler, so it never falls through as if the token were bad.
+ *
+ * It implements Passport's strategy contract (a `name` and an `authenticate` method) directly:
+ * passport-http-bearer would extract the token a second time, read it from the query string and
+ * body, and answer some requests with a bare 400 and no challenge.
  *
  * @example
  * ```ts
@@ -42,36 +31,42 @@ function refuse(actions: PassportActions, req: Request, refusal: unknown): void 
  * app.get('/contacts', passport.authenticate('s2s', { session: false }), s2s.requireUser(), list);
  * ```
  */
-type VerifyWithRequest = (req: Request, token: string, done: (error: unknown, user?: Principal) => void) => void;
+export class PartnerBearerStrategy {
+  /** The name Passport knows it by: `passport.authenticate('s2s', ...)`. */
+  readonly name = 's2s';
+  /** Called by Passport on a per-request copy of the strategy that carries `success`, `fail` and `error`. */
+  readonly authenticate: (this: PassportActions, req: Request) => void;
 
-export class PartnerBearerStrategy extends BearerStrategy<VerifyWithRequest> {
-  override name = 's2s';
-
-  constructor(private readonly verifier: TokenVerifier) {
-    super({ passReqToCallback: true, scope: [] }, function verify(this: PassportActions, req: Request, token: string, done: (err: unknown, user?: Principal) => void) {
+  constructor(verifier: TokenVerifier) {
+    this.authenticate = function authenticate(this: PassportActions, req: Request): void {
+      let token: string;
+      try {
+        token = extractBearerToken(bearerRequestOf(req));
+      } catch (error) {
+        return settle(this, req, error instanceof TokenError ? verifier.refuse(error) : error);
+      }
       let result: ReturnType<TokenVerifier['authenticate']>;
       try {
         result = verifier.authenticate(token);
       } catch (error) {
-        // The verifier has reported its refusals and attached their headers already.
-        return refuse(this, req, error);
+        return settle(this, req, error); // reported by the verifier already
       }
-      if (!(result instanceof Promise)) return done(null, result);
+      if (!(result instanceof Promise)) return this.success(result);
       result.then(
-        (principal) => done(null, principal),
-        (error: unknown) => refuse(this, req, error),
+        (principal) => this.success(principal),
+        (error: unknown) => settle(this, req, error),
       );
-    });
+    };
   }
+}
 
-  /** Refuses what passport-http-bearer would accept or answer without a challenge, then lets it extract the token. */
-  override authenticate(req: Request): void {
-    try {
-      extractBearerToken(bearerRequestOf(req));
-    } catch (error) {
-      // Passport calls authenticate on a per-request object that carries success / fail / error.
-      return refuse(this as unknown as PassportActions, req, error instanceof TokenError ? this.verifier.refuse(error) : error);
-    }
-    super.authenticate(req);
-  }
+/** Hands a refusal to Passport: `fail` with our challenge for 4xx, `error` for an outage or a bug. */
+function settle(actions: PassportActions, req: Request, refusal: unknown): void {
+  if (!(refusal instanceof TokenError)) return actions.error(refusal as Error);
+  if (refusal.status >= 500) return actions.error(refusal);
+  req.s2sError = refusal;
+  const challenge = refusal.headers['WWW-Authenticate']!;
+  // Passport writes WWW-Authenticate itself only on 401.
+  if (refusal.status !== 401) req.res?.setHeader('WWW-Authenticate', challenge);
+  actions.fail(challenge, refusal.status);
 }

@@ -17,7 +17,7 @@ describe('the published package', () => {
   });
 
   it('loads with import', () => {
-    const out = node(['--input-type=module', '-e', "import { createS2SAuth, createMetadataRouter } from 's2s-oauth'; console.log(typeof createS2SAuth, typeof createMetadataRouter)"]);
+    const out = node(['--input-type=module', '-e', "import { createS2SAuth, TokenError } from 's2s-oauth'; console.log(typeof createS2SAuth, typeof TokenError)"]);
     expect(out.trim()).toBe('function function');
   });
 

@@ -24,7 +24,7 @@ function authorizationHeaderCount(rawHeaders: readonly string[]): number {
   return count;
 }
 
-/** RFC 6750 section 2.1: `Bearer` SP b64token (one space: passport-http-bearer splits on it). */
+/** RFC 6750 section 2.1: `Bearer` SP b64token, with exactly one space. */
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 const BEARER_SCHEME_ONLY = /^Bearer *$/i;
 

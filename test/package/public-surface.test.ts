@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+
+/*
+ * The public entry, pinned: every exported name is a semver promise, so adding or removing one
+ * must be a decision (update this list, the README and the CHANGELOG together).
+ */
+const root = join(__dirname, '..', '..');
+
+const RUNTIME = ['ConfigError', 'MemoryReplayStore', 'PartnerFetchError', 'S2SAuth', 'TOKEN_ERROR_CODES', 'TokenError', 'createOAuthCertificate', 'createS2SAuth', 'loadConfig', 'parseConfig'];
+const TYPES_ONLY = [
+  'AuthorizationServerConfig', 'BearerErrorValue', 'CertificateEvent', 'CheckStep', 'Clock', 'ConfigIssue', 'CreateCertificateOptions', 'EventSink',
+  'GetTokenOptions', 'KeySourceConfig', 'KeySourceEvent', 'KeySourceFailure', 'MetadataDocument', 'MetadataKey', 'MetadataRouterOptions', 'MintOptions',
+  'MintedToken', 'OAuthCertificate', 'OutboundEvent', 'PartnerBearerStrategy', 'PartnerConfig', 'PartnerConfigInput', 'PartnerFetch', 'PartnerFetchInit',
+  'PartnerRegistry', 'PemSource', 'Principal', 'ReplayStore', 'ResolvedConfig', 'S2SAuthOptions', 'S2SConfig', 'S2SConfigInput', 'S2SEvent',
+  'SigningAlgorithm', 'SigningCredential', 'SigningKeyRing', 'TokenAudience', 'TokenErrorCode', 'TokenErrorOptions', 'TokenIssuer', 'TokenVerifier',
+  'TrustLevel', 'UserIdentity', 'VerificationEvent',
+];
+
+describe('the public entry', () => {
+  beforeAll(() => {
+    if (!existsSync(join(root, 'dist', 'index.d.ts'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+  });
+
+  it('exports exactly these names at run time', () => {
+    const out = execFileSync(process.execPath, ['-e', "console.log(JSON.stringify(Object.keys(require('s2s-oauth')).sort()))"], { cwd: root, encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual([...RUNTIME].sort());
+  });
+
+  it('declares exactly these names (run-time and type-only)', () => {
+    const entry = join(root, 'dist', 'index.d.ts');
+    const program = ts.createProgram([entry], { noEmit: true, skipLibCheck: true });
+    const checker = program.getTypeChecker();
+    const module = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+    const names = checker.getExportsOfModule(module).map((s) => s.getName());
+    expect(names.sort()).toEqual([...RUNTIME, ...TYPES_ONLY].sort());
+  });
+});
