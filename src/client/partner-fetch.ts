@@ -1,18 +1,22 @@
 import type { Clock } from '../core/clock';
-import type { S2SConfig } from '../core/config/config-schema';
+import type { OutboundConfig, S2SConfig } from '../core/config/config-schema';
 import type { Partner, PartnerRegistry } from '../core/partners/partner-registry';
 import type { TokenIssuer } from '../core/tokens/token-issuer';
 import { chain, type MaybePromise } from '../core/maybe-async';
 import type { AuthorizationServers } from '../core/partners/authorization-server';
 import type { SigningKeyRing } from '../core/certificates/signing-key-ring';
-import { isSecureOrAllowed, type FetchLimits } from '../core/partners/fetch-document';
-import { requestClientCredentialsToken } from './client-credentials';
-import { assertUserIdentity, USER_CLAIMS, type UserIdentity } from '../core/tokens/user-identity';
-import { formatAudience } from '../core/principal-names';
-import { parseBearerChallenge } from './bearer-challenge-parser';
-import { OutboundTokenCache } from './outbound-token-cache';
-import { isReplayable } from './replayable-body';
+import type { FetchLimits } from '../core/partners/fetch-document';
+import { assertUserIdentity, type UserIdentity } from '../core/tokens/user-identity';
 import type { EventSink, OutboundEvent } from '../core/events';
+import { parseBearerChallenge } from './bearer-challenge-parser';
+import { requestClientCredentialsToken } from './client-credentials';
+import { OutboundTokenCache } from './outbound-token-cache';
+import { PartnerFetchError } from './partner-fetch-error';
+import { PartnerRouting, tokenCacheKey, type Target } from './partner-routing';
+import { RealmDiscovery } from './realm-discovery';
+import { isReplayable } from './replayable-body';
+
+export { PartnerFetchError } from './partner-fetch-error';
 
 /** `fetch` options plus the partner call's own. */
 export interface PartnerFetchInit extends RequestInit {
@@ -38,36 +42,6 @@ export interface PartnerFetch {
   /** A token for `partner` (cached like the wrapper's), for use with another HTTP client. */
   getToken(partner: string, options?: GetTokenOptions): Promise<string>;
 }
-
-/** Why the wrapper refused to send a request: nothing was sent, and no token left the process. */
-export class PartnerFetchError extends Error {
-  override readonly name = 'PartnerFetchError';
-  constructor(
-    readonly code:
-      | 'no_partner_for_url'
-      | 'url_not_configured_for_partner'
-      | 'insecure_url'
-      | 'unknown_partner'
-      | 'partner_disabled'
-      | 'partner_identity_unknown'
-      | 'realm_discovery_failed'
-      | 'token_request_failed'
-      | 'user_token_unavailable',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-/** The token-cache key of (partner, audience, user). */
-function tokenCacheKey(partner: Partner, applicationId: string, host: string, realm: string, actAs: UserIdentity | undefined): string {
-  const userKey = actAs ? USER_CLAIMS.map((k) => actAs[k] ?? '').join('\u0000') : '';
-  return `${partner.config.name}\u0001${formatAudience(applicationId, host, realm)}\u0001${userKey}`;
-}
-
-/** How many URL -> partner resolutions are remembered (cleared when full). */
-const MAX_REMEMBERED_URLS = 1000;
 
 /**
  * The request headers plus ours. A plain object stays a plain object (undici copies a `Headers`
@@ -106,11 +80,12 @@ export interface PartnerFetchDependencies {
   onEvent?: EventSink;
 }
 
-interface Target {
-  partner: Partner;
-  url: URL;
-  /** The token-cache key of an app-only call, when the partner's id and realm are configured. */
-  appOnlyKey: string | undefined;
+/** One call's particulars, handed to the steps that send it. */
+interface Call {
+  input: string | URL | Request;
+  init: RequestInit | undefined;
+  target: Target;
+  actAs: UserIdentity | undefined;
 }
 
 /** A token handed out, with the cache key it lives under (to invalidate it if refused). */
@@ -142,7 +117,8 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     { refreshBeforeExpirySeconds: settings.refreshBeforeExpirySeconds, refreshJitterSeconds: settings.refreshJitterSeconds, maxEntries: settings.maxCachedTokens },
     deps.clock,
   );
-  const discoveredRealms = new Map<string, Promise<string>>();
+  const routing = new PartnerRouting(deps.registry, settings.allowInsecureHosts);
+  const discovery = new RealmDiscovery(fetchImpl, settings.discoveryTimeoutMs);
   const report = (outcome: OutboundEvent['outcome'], partner: string | undefined, code?: string) =>
     deps.onEvent?.({ type: 'outbound', outcome, ...(partner !== undefined && { partner }), ...(code !== undefined && { code }) });
   /** Reports a refusal of ours (nothing was sent) and passes the error on. */
@@ -150,65 +126,10 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     if (error instanceof PartnerFetchError) report('refused', partner, error.code);
     throw error;
   };
-  const baseUrlsOf = new WeakMap<object, URL[]>();
-
-  const baseUrls = (partner: Partner): URL[] => {
-    let urls = baseUrlsOf.get(partner.config);
-    if (!urls) baseUrlsOf.set(partner.config, (urls = partner.config.baseUrls.map((u) => new URL(u))));
-    return urls;
-  };
-  // Under a base URL: same origin, and its path or below it (`/api` serves `/api` and `/api/x`, not `/apix`).
-  const serves = (partner: Partner, url: URL) =>
-    baseUrls(partner).some((base) => {
-      if (base.origin !== url.origin) return false;
-      const prefix = base.pathname.replace(/\/+$/, '');
-      return prefix === '' || url.pathname === prefix || url.pathname.startsWith(`${prefix}/`);
-    });
-
-  function resolveTarget(url: URL, partnerName: string | undefined): Target {
-    let partner: Partner | undefined;
-    if (partnerName !== undefined) {
-      partner = deps.registry.get(partnerName);
-      if (!partner) throw new PartnerFetchError('unknown_partner', `no partner named "${partnerName}"`);
-      if (!serves(partner, url)) throw new PartnerFetchError('url_not_configured_for_partner', `${url.origin}${url.pathname} is not under a baseUrl of partner "${partnerName}": no token sent`);
-    } else {
-      for (const candidate of deps.registry.all()) if (serves(candidate, url)) partner = candidate;
-      if (!partner) throw new PartnerFetchError('no_partner_for_url', `no partner lists a baseUrl for ${url.origin}${url.pathname}: no token sent`);
-    }
-    if (!partner.config.enabled) throw new PartnerFetchError('partner_disabled', `partner "${partner.config.name}" is disabled`);
-    if (!isSecureOrAllowed(url, settings.allowInsecureHosts)) {
-      throw new PartnerFetchError('insecure_url', `refusing to send a token over ${url.protocol} to ${url.host} (not in outbound.allowInsecureHosts)`);
-    }
-    const { applicationId, realm, authorizationServer } = partner.config;
-    const appOnlyKey = applicationId && realm && !authorizationServer ? tokenCacheKey(partner, applicationId, url.host, realm, undefined) : undefined;
-    return { partner, url, appOnlyKey };
-  }
-
   async function identity(partner: Partner, discoveryUrl: URL): Promise<{ applicationId: string; realm: string }> {
     const known = await deps.registry.identityOf(partner);
     if (!known.applicationId) throw new PartnerFetchError('partner_identity_unknown', `partner "${partner.config.name}" has no applicationId (configure it, or a metadata key source)`);
-    return { applicationId: known.applicationId, realm: known.realm ?? (await discoverRealm(partner, discoveryUrl)) };
-  }
-
-  /** Once per partner: `Authorization: Bearer ` (empty) and the `realm` of the 401 challenge (shared/PROTOCOL.md). */
-  function discoverRealm(partner: Partner, url: URL): Promise<string> {
-    const name = partner.config.name;
-    let pending = discoveredRealms.get(name);
-    if (!pending) {
-      pending = fetchImpl(url, { method: 'GET', headers: { authorization: 'Bearer ' }, redirect: 'manual', signal: AbortSignal.timeout(settings.discoveryTimeoutMs) })
-        .then(async (response) => {
-          await response.body?.cancel();
-          const realm = parseBearerChallenge(response.headers.get('www-authenticate'))?.realm;
-          if (response.status !== 401 || !realm) throw new Error(`answered ${response.status} without a Bearer realm`);
-          return realm;
-        })
-        .catch((error: unknown) => {
-          discoveredRealms.delete(name); // try again on a later call
-          throw new PartnerFetchError('realm_discovery_failed', `cannot discover the realm of partner "${name}" at ${url.origin}: ${(error as Error).message}`, { cause: error });
-        });
-      discoveredRealms.set(name, pending);
-    }
-    return pending;
+    return { applicationId: known.applicationId, realm: known.realm ?? (await discovery.realmOf(partner, discoveryUrl)) };
   }
 
   /**
@@ -226,36 +147,23 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
         (minted) => ({ key, token: minted.token }),
       );
     };
-    if (partner.config.authorizationServer) return fromAuthorizationServer(partner, discoveryUrl, actAs);
+    if (partner.config.outbound.kind === 'authorization-server') return fromAuthorizationServer(partner, partner.config.outbound, discoveryUrl, actAs);
     const { applicationId, realm } = partner.config;
     if (applicationId && realm) return cached(applicationId, realm);
     // Identity not configured: learn it (metadata document, realm discovery) first.
     return identity(partner, discoveryUrl).then((id) => cached(id.applicationId, id.realm));
   }
 
-  // URL -> partner resolutions, reused while the partner definition is unchanged (checked on each hit).
-  const targets = new Map<string, Target>();
-  const targetOf = (input: string | URL | Request, partnerName: string | undefined): Target => {
-    const href = typeof input === 'string' ? input : input instanceof Request ? input.url : input.href;
-    const key = partnerName === undefined ? href : `${partnerName}\u0001${href}`;
-    const known = targets.get(key);
-    if (known && deps.registry.get(known.partner.config.name) === known.partner) return known;
-    const target = resolveTarget(new URL(href), partnerName);
-    if (targets.size >= MAX_REMEMBERED_URLS) targets.clear();
-    targets.set(key, target);
-    return target;
-  };
-
   /** A partner reached through an authorization server: a client-credentials token for its resource (or scope). */
-  function fromAuthorizationServer(partner: Partner, url: URL, actAs: UserIdentity | undefined): MaybePromise<CachedToken> {
-    const serverName = partner.config.authorizationServer!;
+  function fromAuthorizationServer(partner: Partner, outbound: OutboundConfig & { kind: 'authorization-server' }, url: URL, actAs: UserIdentity | undefined): MaybePromise<CachedToken> {
+    const serverName = outbound.server;
     if (actAs) {
       throw new PartnerFetchError('user_token_unavailable', `partner "${partner.config.name}" is reached through authorization server "${serverName}": a call for a user needs a token that server issued for that user`);
     }
     const server = deps.servers.get(serverName);
-    if (!server) throw new PartnerFetchError('unknown_partner', `no authorization server named "${serverName}"`);
-    const scope = partner.config.scope;
-    const resource = partner.config.resource ?? (scope ? undefined : url.origin);
+    if (!server) throw new PartnerFetchError('unknown_authorization_server', `no authorization server named "${serverName}"`);
+    const scope = outbound.scope;
+    const resource = outbound.resource ?? (scope ? undefined : url.origin);
     const key = `${partner.config.name}\u0002${resource ?? ''}\u0002${scope ?? ''}`;
     const request = () =>
       requestClientCredentialsToken({
@@ -279,20 +187,20 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
   }
 
   /** Sends with `token`; on a 401 `invalid_token` with a replayable body, retries exactly once. */
-  function send(input: string | URL | Request, fetchInit: RequestInit | undefined, target: Target, actAs: UserIdentity | undefined, key: string, authorization: string): Promise<Response> {
-    return fetchImpl(input, { ...fetchInit, headers: withAuthorization(input, fetchInit?.headers, authorization) }).then((response) =>
-      response.status === 401 ? retryOnce(input, fetchInit, target, actAs, key, authorization.slice(7), response) : response,
+  function send(call: Call, key: string, authorization: string): Promise<Response> {
+    return fetchImpl(call.input, { ...call.init, headers: withAuthorization(call.input, call.init?.headers, authorization) }).then((response) =>
+      response.status === 401 ? retryOnce(call, key, authorization.slice(7), response) : response,
     );
   }
 
-  async function retryOnce(input: string | URL | Request, fetchInit: RequestInit | undefined, target: Target, actAs: UserIdentity | undefined, key: string, token: string, response: Response): Promise<Response> {
-    if (parseBearerChallenge(response.headers.get('www-authenticate'))?.error !== 'invalid_token' || !isReplayable(input, fetchInit)) return response;
+  async function retryOnce(call: Call, key: string, token: string, response: Response): Promise<Response> {
+    if (parseBearerChallenge(response.headers.get('www-authenticate'))?.error !== 'invalid_token' || !isReplayable(call.input, call.init)) return response;
     // Exactly one retry, with a token minted afresh; whatever it answers is the answer.
     await response.body?.cancel();
-    report('retried', target.partner.config.name);
+    report('retried', call.target.partner.config.name);
     cache.invalidate(key, token);
-    const fresh = await tokenFor(target.partner, target.url.host, target.url, actAs);
-    return fetchImpl(input, { ...fetchInit, headers: withAuthorization(input, fetchInit?.headers, `Bearer ${fresh.token}`) });
+    const fresh = await tokenFor(call.target.partner, call.target.url.host, call.target.url, call.actAs);
+    return fetchImpl(call.input, { ...call.init, headers: withAuthorization(call.input, call.init?.headers, `Bearer ${fresh.token}`) });
   }
 
   const partnerFetch = function partnerFetch(input: string | URL | Request, init?: PartnerFetchInit): Promise<Response> {
@@ -303,17 +211,18 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     try {
       if (init) ({ actAs, partner: partnerName, ...fetchInit } = init);
       if (actAs) assertUserIdentity(actAs, 'actAs');
-      target = targetOf(input, partnerName);
+      target = routing.targetOf(input, partnerName);
     } catch (error) {
       return Promise.reject(error).catch((e: unknown) => refused(e, partnerName));
     }
     // The hot path (a repeated app-only call): a fresh cached token, no await before fetch.
+    const call: Call = { input, init: fetchInit, target, actAs };
     const fresh = !actAs && target.appOnlyKey !== undefined ? cache.peek(target.appOnlyKey) : undefined;
-    if (fresh) return send(input, fetchInit, target, actAs, target.appOnlyKey!, fresh);
+    if (fresh) return send(call, target.appOnlyKey!, fresh);
     return Promise.resolve()
       .then(() => tokenFor(target.partner, target.url.host, target.url, actAs))
       .catch((error: unknown) => refused(error, target.partner.config.name))
-      .then((sent) => send(input, fetchInit, target, actAs, sent.key, `Bearer ${sent.token}`));
+      .then((sent) => send(call, sent.key, `Bearer ${sent.token}`));
   } as PartnerFetch;
 
   partnerFetch.getToken = async (partnerName: string, options: GetTokenOptions = {}) => {

@@ -95,7 +95,7 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       outbound: LOOPBACK,
       keySources: LOOPBACK,
       authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl, clientId: 'messaging' }],
-      partners: [{ name: 'contacts', trustLevel: 'Full', authorizationServer: 'cloud', resource: CONTACTS_RESOURCE, scope: 'contacts.read contacts.write', baseUrls: [`${service.base}/api`] }],
+      partners: [{ name: 'contacts', trustLevel: 'Full', outbound: { kind: 'authorization-server', server: 'cloud', resource: CONTACTS_RESOURCE, scope: 'contacts.read contacts.write' }, baseUrls: [`${service.base}/api`] }],
     });
   });
   afterAll(async () => {
@@ -202,7 +202,7 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       outbound: LOOPBACK,
       keySources: LOOPBACK,
       authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl, clientId: 'not-registered' }],
-      partners: [{ name: 'contacts', trustLevel: 'Full', authorizationServer: 'cloud', resource: CONTACTS_RESOURCE, baseUrls: [`${service.base}/api`] }],
+      partners: [{ name: 'contacts', trustLevel: 'Full', outbound: { kind: 'authorization-server', server: 'cloud', resource: CONTACTS_RESOURCE }, baseUrls: [`${service.base}/api`] }],
     });
     const error = await s2s.fetch()(`${service.base}/api/x`).catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'PartnerFetchError', code: 'token_request_failed' });

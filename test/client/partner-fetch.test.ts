@@ -169,6 +169,12 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
     await expect(guarded(`${base}/`)).rejects.toMatchObject({ code: 'no_partner_for_url' });
     await expect(guarded(other, { partner: 'contacts' })).rejects.toMatchObject({ code: 'url_not_configured_for_partner' });
     await expect(guarded(`${base}/api/x`, { partner: 'nobody' })).rejects.toMatchObject({ code: 'unknown_partner' });
+    messaging.partners.add({ name: 'through-nowhere', trustLevel: 'Full', baseUrls: [`${base}/cloud`], outbound: { kind: 'authorization-server', server: 'nowhere' } });
+    try {
+      await expect(guarded(`${base}/cloud/x`)).rejects.toMatchObject({ code: 'unknown_authorization_server' });
+    } finally {
+      messaging.partners.remove('through-nowhere');
+    }
     expect(injected).not.toHaveBeenCalled();
     expect(mints).not.toHaveBeenCalled();
   });

@@ -55,6 +55,20 @@ const keySourceSchema = z.discriminatedUnion(
   { error: 'expected kind to be "certificate", "jwks" or "metadata"' },
 );
 
+/*
+ * How a partner is called: with tokens we issue ourselves, or with client-credentials tokens from
+ * an authorization server (by name), asking for an RFC 8707 `resource` (default, when no `scope`
+ * is given: the called URL's origin) and/or a `scope`.
+ */
+const outboundSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('self-issued') }),
+    z.strictObject({ kind: z.literal('authorization-server'), server: nonEmpty, resource: nonEmpty.optional(), scope: nonEmpty.optional() }),
+  ],
+  { error: 'expected kind to be "self-issued" or "authorization-server"' },
+);
+
 const trustLevel = z.enum(['Full', 'Application', 'User'], { error: 'expected "Full", "Application" or "User"' });
 
 const partnerSchema = z.strictObject({
@@ -70,12 +84,8 @@ const partnerSchema = z.strictObject({
   legacyTokens: z.boolean().default(false),
   requireUniqueJti: z.boolean().default(false),
   baseUrls: z.array(httpsOrHttpUrl).default([]),
-  /** Outbound through this authorization server (by name) instead of self-issued tokens. */
-  authorizationServer: nonEmpty.optional(),
-  /** The RFC 8707 `resource` to ask the authorization server for (default, when no `scope` is given: the called URL's origin). */
-  resource: nonEmpty.optional(),
-  /** The `scope` to ask for (with `resource`, or alone for servers without resource indicators). */
-  scope: nonEmpty.optional(),
+  /** How we obtain tokens to call it: our own (`self-issued`, the default) or from an authorization server. */
+  outbound: outboundSchema.default({ kind: 'self-issued' }),
 }).superRefine((p, ctx) => {
   // Only a metadata document can tell us a partner's id: the one place this rule is stated.
   if (p.keySource && p.keySource.kind !== 'metadata' && !p.applicationId) {
@@ -155,8 +165,8 @@ export const configSchema = z
       servers.add(a.name);
     });
     config.partners.forEach((p, i) => {
-      if (p.authorizationServer && !servers.has(p.authorizationServer)) {
-        ctx.addIssue({ code: 'custom', path: ['partners', i, 'authorizationServer'], message: `no authorization server named "${p.authorizationServer}"` });
+      if (p.outbound.kind === 'authorization-server' && !servers.has(p.outbound.server)) {
+        ctx.addIssue({ code: 'custom', path: ['partners', i, 'outbound', 'server'], message: `no authorization server named "${p.outbound.server}"` });
       }
       if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'name'], message: `duplicate partner name "${p.name}"` });
       seen.add(p.name);
@@ -177,6 +187,8 @@ export type S2SConfig = z.output<typeof configSchema>;
 export type PartnerConfig = z.output<typeof partnerSchema>;
 /** A partner application as written. */
 export type PartnerConfigInput = z.input<typeof partnerSchema>;
+/** How a partner is called: self-issued tokens, or tokens from an authorization server. */
+export type OutboundConfig = z.output<typeof outboundSchema>;
 /** Where a partner's verification keys come from. */
 export type KeySourceConfig = z.output<typeof keySourceSchema>;
 /** One authorization server, defaults filled in. */

@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../errors/config-error';
 import type { S2SConfig } from './config-schema';
+import { findOverlappingBaseUrls } from '../partners/base-urls';
 
 /*
  * Set-ups that pass the schema but can never work: each would load silently and then fail every
@@ -46,6 +47,11 @@ export function findImpossibleSetups(config: S2SConfig): ConfigIssue[] {
     }
     p.baseUrls.forEach((u, j) => add(`partners[${i}].baseUrls[${j}]`, insecureUrlProblem(u, config.outbound.allowInsecureHosts, 'outbound.allowInsecureHosts')));
   });
+  const overlap = findOverlappingBaseUrls(config.partners);
+  if (overlap) {
+    const names = [config.partners[overlap.first]!.name, config.partners[overlap.second]!.name];
+    add(`partners[${overlap.second}].baseUrls`, `${overlap.other} overlaps ${overlap.url} of partner "${names[0]}": a call there could go to either partner with the other's token`);
+  }
   config.authorizationServers.forEach((a, i) => add(`authorizationServers[${i}].metadataUrl`, insecureUrlProblem(a.metadataUrl, config.keySources.allowInsecureHosts, 'keySources.allowInsecureHosts')));
   return issues;
 }

@@ -3,6 +3,7 @@ import { partnerSchema, type PartnerConfig, type PartnerConfigInput } from '../c
 import { ConfigError } from '../errors/config-error';
 import { toConfigError } from '../config/parse-config';
 import { insecureUrlProblem } from '../config/startup-checks';
+import { findOverlappingBaseUrls } from './base-urls';
 import { parseCertificateBundle } from '../certificates/oauth-certificate';
 import { readPemSource } from '../certificates/pem-source';
 import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
@@ -52,6 +53,7 @@ export class PartnerRegistry {
   add(definition: PartnerConfigInput): PartnerConfig {
     const config = this.validate(definition);
     if (this.partners.has(config.name)) throw new ConfigError('name', `a partner named "${config.name}" exists already`);
+    this.refuseOverlappingBaseUrls(config);
     this.partners.set(config.name, this.build(config, 'partner'));
     return config;
   }
@@ -60,6 +62,7 @@ export class PartnerRegistry {
   update(name: string, changes: Partial<Omit<PartnerConfigInput, 'name'>>): PartnerConfig {
     const current = this.require(name);
     const config = this.validate({ ...current.config, ...changes, name });
+    this.refuseOverlappingBaseUrls(config);
     const keysChanged = JSON.stringify(config.keySource) !== JSON.stringify(current.config.keySource);
     this.partners.set(name, keysChanged ? this.build(config, 'partner') : { config, keySource: current.keySource });
     return config;
@@ -151,6 +154,13 @@ export class PartnerRegistry {
     }
     if (realmMismatch) return { reason: 'realm_mismatch' };
     return unavailable ? { reason: 'key_source_unavailable', cause: unavailable } : { reason: 'unknown_partner' };
+  }
+
+  /** Two partners whose base URLs overlap would share calls: refused, where the last one used to win. */
+  private refuseOverlappingBaseUrls(config: PartnerConfig): void {
+    const others = [...this.partners.values()].map((p) => p.config).filter((c) => c.name !== config.name);
+    const overlap = findOverlappingBaseUrls([config, ...others]);
+    if (overlap?.first === 0) throw new ConfigError('baseUrls', `${overlap.url} overlaps ${overlap.other} of partner "${others[overlap.second - 1]!.name}"`);
   }
 
   private require(name: string): Partner {

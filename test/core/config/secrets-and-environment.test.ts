@@ -169,6 +169,17 @@ describe('set-ups that can never work fail at start-up, every problem at once', 
     expect(error.message).toMatch(/^s2s-oauth config: 9 problems:\n {2}- hostnames\[0\]: /);
   });
 
+  it('refuses two partners whose base URLs overlap (a call there could carry either partner\'s token), at start-up and at run time', () => {
+    const partners = [
+      { name: 'mail', applicationId: 'a', trustLevel: 'Full', baseUrls: ['https://mail.contoso.com/api'] },
+      { name: 'archive', applicationId: 'b', trustLevel: 'Full', baseUrls: ['https://mail.contoso.com/api/archive'] },
+    ];
+    const error = configErrorOf(() => parseConfig({ ...valid(), partners }));
+    expect(error.issues).toEqual([{ path: 'partners[1].baseUrls', message: 'https://mail.contoso.com/api/archive overlaps https://mail.contoso.com/api of partner "mail": a call there could go to either partner with the other\'s token' }]);
+    // Siblings do not overlap: /api and /apix, or other origins.
+    expect(() => parseConfig({ ...valid(), partners: [partners[0], { ...partners[1], baseUrls: ['https://mail.contoso.com/apix', 'https://mail.contoso.com:8443/api'] }] })).not.toThrow();
+  });
+
   it('lists every schema problem at once too', () => {
     const error = configErrorOf(() => parseConfig({ ...valid(), serviceName: '', tokens: { lifetimeSeconds: 0 }, partners: [{ name: 'a', trustLevel: 'Root' }] }));
     expect(error.issues.map((i) => i.path)).toEqual(['serviceName', 'tokens.lifetimeSeconds', 'partners[0].trustLevel']);

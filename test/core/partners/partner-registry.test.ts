@@ -9,7 +9,7 @@ const SETTINGS = { ttlSeconds: 60, refreshCooldownSeconds: 30, staleIfErrorSecon
 
 describe('partner registry', () => {
   const make = () =>
-    new PartnerRegistry([{ name: 'im', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', enabled: true, permissions: [], clientIds: [], legacyTokens: false, requireUniqueJti: false, baseUrls: [] }], SETTINGS, Date.now);
+    new PartnerRegistry([{ name: 'im', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', enabled: true, permissions: [], clientIds: [], legacyTokens: false, requireUniqueJti: false, baseUrls: [], outbound: { kind: 'self-issued' } }], SETTINGS, Date.now);
 
   it('adds, updates, disables, enables, removes and lists partners at run time', async () => {
     const registry = make();
@@ -47,6 +47,17 @@ describe('partner registry', () => {
     expect(() => registry.update('im', { trustLevel: 'Root' as never })).toThrow(expect.objectContaining({ path: 'trustLevel' }));
     expect(() => registry.add({ name: 'x', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'https://x/jwks' } })).toThrow(expect.objectContaining({ path: 'applicationId' }));
     expect(() => registry.disable('nobody')).toThrow(/no partner named "nobody"/);
+  });
+
+  it('refuses a partner whose base URLs overlap another\'s, where the last one used to win', () => {
+    const registry = make();
+    registry.update('im', { baseUrls: ['https://im.contoso.com/api'] });
+    expect(() => registry.add({ name: 'im2', applicationId: 'y', trustLevel: 'Full', baseUrls: ['https://im.contoso.com/api/v2'] })).toThrow(
+      expect.objectContaining({ path: 'baseUrls', message: 's2s-oauth config: baseUrls: https://im.contoso.com/api/v2 overlaps https://im.contoso.com/api of partner "im"' }),
+    );
+    registry.add({ name: 'im2', applicationId: 'y', trustLevel: 'Full', baseUrls: ['https://im.contoso.com/apiv2'] });
+    expect(() => registry.update('im2', { baseUrls: ['https://im.contoso.com/'] })).toThrow(expect.objectContaining({ path: 'baseUrls' }));
+    expect(registry.get('im2')!.config.baseUrls).toEqual(['https://im.contoso.com/apiv2']);
   });
 });
 

@@ -1,0 +1,37 @@
+import type { Partner } from '../core/partners/partner-registry';
+import { parseBearerChallenge } from './bearer-challenge-parser';
+import { PartnerFetchError } from './partner-fetch-error';
+
+/**
+ * Learns the realm of a partner whose realm is not configured, once per partner: an empty
+ * `Authorization: Bearer` and the `realm` of the 401 challenge (shared/PROTOCOL.md). A failure is
+ * forgotten, so a later call tries again.
+ */
+export class RealmDiscovery {
+  private readonly discovered = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly fetchImpl: typeof fetch,
+    private readonly timeoutMs: number,
+  ) {}
+
+  realmOf(partner: Partner, url: URL): Promise<string> {
+    const name = partner.config.name;
+    let pending = this.discovered.get(name);
+    if (!pending) {
+      pending = this.fetchImpl(url, { method: 'GET', headers: { authorization: 'Bearer ' }, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) })
+        .then(async (response) => {
+          await response.body?.cancel();
+          const realm = parseBearerChallenge(response.headers.get('www-authenticate'))?.realm;
+          if (response.status !== 401 || !realm) throw new Error(`answered ${response.status} without a Bearer realm`);
+          return realm;
+        })
+        .catch((error: unknown) => {
+          this.discovered.delete(name);
+          throw new PartnerFetchError('realm_discovery_failed', `cannot discover the realm of partner "${name}" at ${url.origin}: ${(error as Error).message}`, { cause: error });
+        });
+      this.discovered.set(name, pending);
+    }
+    return pending;
+  }
+}
