@@ -59,18 +59,18 @@ export class AuthorizationServer {
     this.metadata = new RemoteDocumentSource({ kind: 'authorization-server', url: config.metadataUrl, owner: config.name }, parseAuthorizationServerMetadata, settings, cache, clock);
     this.keySource = {
       description: config.metadataUrl,
-      cachedKeys: () => {
+      fresh: () => {
         const metadata = this.metadata.fresh();
-        return metadata && (metadata.keys ?? this.jwksOf(metadata)?.cachedKeys());
+        return metadata && (metadata.keys ?? this.jwksOf(metadata)?.fresh());
       },
-      getKeys: async () => {
+      get: async () => {
         const metadata = await this.metadata.get();
-        return metadata.keys ?? this.jwksOf(metadata)!.getKeys();
+        return metadata.keys ?? this.jwksOf(metadata)!.get();
       },
-      refreshForUnknownKey: async () => {
+      refresh: async () => {
         const metadata = await this.metadata.get();
         // Inline keys (ACS) change with the document; a JWKS changes on its own.
-        return metadata.keys ? ((await this.metadata.refresh()).keys ?? metadata.keys) : this.jwksOf(metadata)!.refreshForUnknownKey();
+        return metadata.keys ? ((await this.metadata.refresh()).keys ?? metadata.keys) : this.jwksOf(metadata)!.refresh();
       },
     };
   }

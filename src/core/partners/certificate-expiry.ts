@@ -14,7 +14,7 @@ const DAY_MS = 24 * 3600 * 1000;
 export function reportCertificateExpiry(registry: PartnerRegistry, now: number, onEvent: EventSink): void {
   for (const partner of registry.all()) {
     if (!(partner.keySource instanceof StaticKeySource)) continue;
-    for (const key of partner.keySource.cachedKeys().keys) {
+    for (const key of partner.keySource.fresh().keys) {
       if (key.notAfter === undefined) continue;
       const daysLeft = Math.floor((key.notAfter - now) / DAY_MS);
       const notYetValid = key.notBefore !== undefined && key.notBefore > now;

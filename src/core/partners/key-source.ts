@@ -4,16 +4,19 @@ import type { EventSink, KeySourceFailure } from '../events';
 import { fetchJsonDocument, KeySourceError, type FetchLimits } from './fetch-document';
 import type { KeySet } from './verification-key';
 
-/** Where a partner's (or authorization server's) verification keys come from. */
+/**
+ * Where a partner's (or authorization server's) verification keys come from. The same three
+ * verbs as every remote document ({@link RemoteDocumentSource}): `fresh`, `get`, `refresh`.
+ */
 export interface KeySource {
   /** A human description for errors and `token explain` (a URL, or "configured certificates"). */
   readonly description: string;
-  /** The keys now: cached while fresh, else fetched. Throws {@link KeySourceUnavailable} when none are usable. */
-  getKeys(): Promise<KeySet>;
   /** Fresh keys already in memory, without any I/O; `undefined` when they must be (re)fetched. */
-  cachedKeys(): KeySet | undefined;
+  fresh(): KeySet | undefined;
+  /** The keys now: cached while fresh, else fetched. Throws {@link KeySourceUnavailable} when none are usable. */
+  get(): Promise<KeySet>;
   /** Asked when a token names a key we lack: refetches unless one was made within the cooldown. */
-  refreshForUnknownKey(): Promise<KeySet>;
+  refresh(): Promise<KeySet>;
 }
 
 /** No usable keys: the source failed and nothing (or nothing recent enough) is cached. */
@@ -38,13 +41,13 @@ export class StaticKeySource implements KeySource {
   ) {
     this.promise = Promise.resolve(keySet);
   }
-  cachedKeys(): KeySet {
+  fresh(): KeySet {
     return this.keySet;
   }
-  getKeys(): Promise<KeySet> {
+  get(): Promise<KeySet> {
     return this.promise;
   }
-  refreshForUnknownKey(): Promise<KeySet> {
+  refresh(): Promise<KeySet> {
     return this.promise;
   }
 }
@@ -169,18 +172,8 @@ export class RemoteDocumentSource<T> {
   }
 }
 
-/** Keys read from a URL (a JWKS or a metadata document): a {@link RemoteDocumentSource} of key sets. */
-export class RemoteKeySource extends RemoteDocumentSource<KeySet> implements KeySource {
-  cachedKeys(): KeySet | undefined {
-    return this.fresh();
-  }
-  getKeys(): Promise<KeySet> {
-    return this.get();
-  }
-  refreshForUnknownKey(): Promise<KeySet> {
-    return this.refresh();
-  }
-}
+/** Keys read from a URL (a JWKS or a metadata document): a {@link RemoteDocumentSource} of key sets, a {@link KeySource} as it is. */
+export class RemoteKeySource extends RemoteDocumentSource<KeySet> implements KeySource {}
 
 /** A node-cache for key sets; `useClones: false` is required for `KeyObject`s. */
 export function createKeyCache(): NodeCache {

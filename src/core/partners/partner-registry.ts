@@ -105,7 +105,7 @@ export class PartnerRegistry {
   identityOf(partner: Partner): MaybePromise<{ applicationId?: string; realm?: string }> {
     const { applicationId, realm } = partner.config;
     if (!learnsIdentity(partner)) return { applicationId, realm };
-    return partner.keySource!.getKeys().then((learned) => ({ applicationId: applicationId ?? learned.applicationId, realm: realm ?? learned.realm }));
+    return partner.keySource!.get().then((learned) => ({ applicationId: applicationId ?? learned.applicationId, realm: realm ?? learned.realm }));
   }
 
   /** Whether `partner` is still the current, enabled definition (used by the verified-token cache). */

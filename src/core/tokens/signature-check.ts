@@ -24,14 +24,14 @@ function verifyWith(keySet: KeySet | undefined, jws: CompactJws, alg: AllowedAlg
  */
 export function checkSignature(jws: CompactJws, alg: AllowedAlgorithm, source: KeySource | undefined, context: VerificationContext): MaybePromise<VerificationKey> {
   if (!source) throw new TokenError('key_not_found', 'no key source is configured for this partner');
-  const cached = source.cachedKeys();
+  const cached = source.fresh();
   const now = cached && verifyWith(cached, jws, alg, context);
   if (now) return now;
   return (async () => {
-    const fetched = cached ? undefined : verifyWith(await source.getKeys(), jws, alg, context);
+    const fetched = cached ? undefined : verifyWith(await source.get(), jws, alg, context);
     if (fetched) return fetched;
     // An unknown key id may mean the partner rotated: refresh, within the cooldown.
-    const refreshed = await source.refreshForUnknownKey().catch((e: unknown) => {
+    const refreshed = await source.refresh().catch((e: unknown) => {
       if (e instanceof KeySourceUnavailable) return undefined;
       throw e;
     });
