@@ -17,7 +17,13 @@ function client() {
     return (url) => fetch(url, { headers });
   }
   const s2s = createS2SAuth(loadConfig(setup.messagingConfig));
-  s2s.partners.add({ name: 'contacts', applicationId: setup.contactsId, realm: 'contoso.com', trustLevel: 'Full', baseUrls: [options.origin] });
+  s2s.partners.add({
+    name: 'contacts',
+    applicationId: setup.contactsId,
+    realm: 'contoso.com',
+    trustLevel: 'Full',
+    baseUrls: [options.origin],
+  });
   return s2s.fetch();
 }
 
@@ -42,14 +48,17 @@ async function run(call, url, seconds) {
   // Check before timing: the variant must send (or not send) the header it claims to.
   const probe = await (await call(`${options.origin}/auth`)).json();
   const expectHeader = options.variant !== 'plain';
-  if (probe.authorization !== expectHeader) throw new Error(`${options.variant}: authorization header ${probe.authorization ? 'sent' : 'missing'}`);
+  if (probe.authorization !== expectHeader)
+    throw new Error(`${options.variant}: authorization header ${probe.authorization ? 'sent' : 'missing'}`);
   await run(call, url, options.warmup);
   const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const count = await run(call, url, options.duration);
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   const used = process.cpuUsage(cpu);
-  process.stdout.write(JSON.stringify({ rps: count / elapsed, cpuPerRequest: (used.user + used.system) / count }) + '\n');
+  process.stdout.write(
+    JSON.stringify({ rps: count / elapsed, cpuPerRequest: (used.user + used.system) / count }) + '\n',
+  );
 })().catch((e) => {
   console.error(e);
   process.exit(1);

@@ -27,7 +27,14 @@ autocannon(
       process.exit(1);
     }
     process.stdout.write(
-      JSON.stringify({ rps: result.requests.average, total: result.requests.total, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors }) + '\n',
+      JSON.stringify({
+        rps: result.requests.average,
+        total: result.requests.total,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+        non2xx: result.non2xx,
+        errors: result.errors,
+      }) + '\n',
     );
   },
 );

@@ -17,12 +17,18 @@ const CONNECTIONS = 50;
 const COLD_TOKENS = quick ? 12_000 : 30_000; // > verifiedTokenCache.maxEntries (10,000): every request misses
 const ALL_VARIANTS = ['bare', 'passport-ceiling', 'strategy', 'middleware', 'auth0', 'raw-crypto', 'middleware-cold'];
 // `--only a,b` measures a subset (always with bare); `middleware-cold-nocache` is a diagnostic variant.
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = process.argv
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const VARIANTS = only ? ['bare', ...only.filter((v) => v !== 'bare')] : ALL_VARIANTS;
 // `--baseline=DIR`: also measure each s2s variant on the build in DIR (e.g. the previous commit,
 // built into a git worktree), as `<variant>@baseline`, in the same rounds.
 const baselineDir = process.argv.find((a) => a.startsWith('--baseline='))?.slice(11);
-if (baselineDir) VARIANTS.push(...VARIANTS.filter((v) => ['strategy', 'middleware', 'middleware-cold'].includes(v)).map((v) => `${v}@baseline`));
+if (baselineDir)
+  VARIANTS.push(
+    ...VARIANTS.filter((v) => ['strategy', 'middleware', 'middleware-cold'].includes(v)).map((v) => `${v}@baseline`),
+  );
 const COLD = new Set(['raw-crypto', 'middleware-cold', 'middleware-cold-nocache', 'middleware-cold@baseline']);
 const IDS = { contacts: '11111111-1111-4111-8111-111111111111', messaging: '22222222-2222-4222-8222-222222222222' };
 const pinned = existsSync('/usr/bin/taskset') && cpus().length >= 2;
@@ -35,7 +41,13 @@ async function writeService(dir, name, extra) {
   const { certificatePem, privateKeyPem } = await createOAuthCertificate({ realm: 'contoso.com', name });
   writeFileSync(join(dir, `${name}-cert.pem`), certificatePem);
   writeFileSync(join(dir, `${name}-key.pem`), privateKeyPem, { mode: 0o600 });
-  const config = { serviceName: IDS[name], realm: 'contoso.com', hostnames: ['127.0.0.1'], signing: { certificate: `${name}-cert.pem`, privateKey: `${name}-key.pem` }, ...extra };
+  const config = {
+    serviceName: IDS[name],
+    realm: 'contoso.com',
+    hostnames: ['127.0.0.1'],
+    signing: { certificate: `${name}-cert.pem`, privateKey: `${name}-key.pem` },
+    ...extra,
+  };
   writeFileSync(join(dir, `${name}.json`), JSON.stringify(config));
   return join(dir, `${name}.json`);
 }
@@ -44,7 +56,15 @@ async function prepare() {
   const dir = mkdtempSync(join(tmpdir(), 's2s-bench-'));
   const messagingConfig = await writeService(dir, 'messaging', { outbound: { allowInsecureHosts: ['127.0.0.1'] } });
   const contactsConfig = await writeService(dir, 'contacts', {
-    partners: [{ name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: ['messaging-cert.pem'] } }],
+    partners: [
+      {
+        name: 'messaging',
+        applicationId: IDS.messaging,
+        realm: 'contoso.com',
+        trustLevel: 'Full',
+        keySource: { kind: 'certificate', certificates: ['messaging-cert.pem'] },
+      },
+    ],
   });
   const { loadConfig } = require('s2s-oauth');
   const messaging = createS2SAuth(loadConfig(messagingConfig));
@@ -53,7 +73,8 @@ async function prepare() {
   const token = await mint();
   process.stdout.write(`minting ${COLD_TOKENS} distinct tokens for the cold case... `);
   const cold = [];
-  for (let i = 0; i < COLD_TOKENS; i += 500) cold.push(...(await Promise.all(Array.from({ length: Math.min(500, COLD_TOKENS - i) }, mint))));
+  for (let i = 0; i < COLD_TOKENS; i += 500)
+    cold.push(...(await Promise.all(Array.from({ length: Math.min(500, COLD_TOKENS - i) }, mint))));
   console.log('done');
   const tokensFile = join(dir, 'cold-tokens.json');
   writeFileSync(tokensFile, JSON.stringify(cold));
@@ -62,14 +83,30 @@ async function prepare() {
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
   writeFileSync(
     setupFile,
-    JSON.stringify({ contactsConfig, messagingConfig, contactsId: IDS.contacts, outboundToken: token, partnerCertificate: join(dir, 'messaging-cert.pem'), partnerJwks: messaging.jwks(), audience: claims.aud, issuer: claims.iss }),
+    JSON.stringify({
+      contactsConfig,
+      messagingConfig,
+      contactsId: IDS.contacts,
+      outboundToken: token,
+      partnerCertificate: join(dir, 'messaging-cert.pem'),
+      partnerJwks: messaging.jwks(),
+      audience: claims.aud,
+      issuer: claims.iss,
+    }),
   );
   return { token, cold, tokensFile, setupFile };
 }
 
 function startServer(variant, setupFile) {
   const [cmd, args] = node(0, [join(__dirname, 'server.js'), variant, setupFile]);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production', ...(baselineDir && { S2S_BASELINE: require('node:path').resolve(baselineDir) }) } });
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      ...(baselineDir && { S2S_BASELINE: require('node:path').resolve(baselineDir) }),
+    },
+  });
   return new Promise((resolve, reject) => {
     child.stdout.once('data', (data) => resolve({ child, port: JSON.parse(data.toString()).port }));
     child.once('exit', (code) => reject(new Error(`${variant} server exited with ${code}`)));
@@ -77,18 +114,24 @@ function startServer(variant, setupFile) {
 }
 
 function load(url, token, tokensFile, duration) {
-  const [cmd, args] = node(1, [join(__dirname, 'load.js'), JSON.stringify({ url, token, tokensFile, duration, connections: CONNECTIONS })]);
+  const [cmd, args] = node(1, [
+    join(__dirname, 'load.js'),
+    JSON.stringify({ url, token, tokensFile, duration, connections: CONNECTIONS }),
+  ]);
   return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').pop());
 }
 
 /** A control request on a fresh connection (a pooled keep-alive socket may be closed by then). */
 function get(port, path, authorization) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, agent: false, headers: authorization ? { authorization } : {} }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
+    const req = http.get(
+      { host: '127.0.0.1', port, path, agent: false, headers: authorization ? { authorization } : {} },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -104,8 +147,10 @@ const flip = (token) => {
 async function check(variant, port, token) {
   const status = async (auth) => (await get(port, '/r', auth)).status;
   const got = [await status(`Bearer ${token}`), await status(undefined), await status(`Bearer ${flip(token)}`)];
-  const want = variant === 'bare' ? [200, 200, 200] : variant === 'passport-ceiling' ? [200, 401, 200] : [200, 401, 401];
-  if (got.join() !== want.join()) throw new Error(`${variant} answered ${got.join('/')} instead of ${want.join('/')}: not measured`);
+  const want =
+    variant === 'bare' ? [200, 200, 200] : variant === 'passport-ceiling' ? [200, 401, 200] : [200, 401, 401];
+  if (got.join() !== want.join())
+    throw new Error(`${variant} answered ${got.join('/')} instead of ${want.join('/')}: not measured`);
 }
 
 async function measure(variant, prepared) {
@@ -120,7 +165,8 @@ async function measure(variant, prepared) {
     const result = load(url, token, tokensFile, DURATION);
     const after = await stats(port);
     const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
-    if (result.non2xx > 0 || result.errors > 0) throw new Error(`${variant}: ${result.non2xx} non-2xx and ${result.errors} errors under load`);
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`${variant}: ${result.non2xx} non-2xx and ${result.errors} errors under load`);
     return { ...result, cpuPerRequest: cpuMicros / (after.requests - before.requests) };
   } finally {
     child.kill();
@@ -134,7 +180,17 @@ const FETCH_LOOPS = 50;
 async function measureOutbound(variant, prepared) {
   const { child, port } = await startServer('echo', prepared.setupFile);
   try {
-    const [cmd, args] = node(1, [join(__dirname, 'fetch-client.js'), JSON.stringify({ variant, setupFile: prepared.setupFile, origin: `http://127.0.0.1:${port}`, loops: FETCH_LOOPS, warmup: WARMUP, duration: DURATION })]);
+    const [cmd, args] = node(1, [
+      join(__dirname, 'fetch-client.js'),
+      JSON.stringify({
+        variant,
+        setupFile: prepared.setupFile,
+        origin: `http://127.0.0.1:${port}`,
+        loops: FETCH_LOOPS,
+        warmup: WARMUP,
+        duration: DURATION,
+      }),
+    ]);
     return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').pop());
   } finally {
     child.kill();
@@ -152,7 +208,9 @@ async function rounds(label, variants, measureOne) {
     for (const variant of variants.map((_, i) => variants[(i + r) % variants.length])) {
       round[variant] = await measureOne(variant);
       const m = round[variant];
-      console.log(`round ${r + 1}  ${label}${variant.padEnd(17)} ${fmt(m.rps, 0).padStart(7)} req/s${m.p50 !== undefined ? `  p50 ${m.p50} ms  p99 ${m.p99} ms` : ''}  ${fmt(m.cpuPerRequest, 1)} µs CPU/req`);
+      console.log(
+        `round ${r + 1}  ${label}${variant.padEnd(17)} ${fmt(m.rps, 0).padStart(7)} req/s${m.p50 !== undefined ? `  p50 ${m.p50} ms  p99 ${m.p99} ms` : ''}  ${fmt(m.cpuPerRequest, 1)} µs CPU/req`,
+      );
     }
     all.push(round);
   }
@@ -166,17 +224,23 @@ const medianOf = (all, variant, key) => median(all.map((round) => round[variant]
 (async () => {
   const inbound = !process.argv.includes('--outbound-only');
   const outbound = !process.argv.includes('--inbound-only') && !only;
-  console.log(`s2s-oauth benchmark: ${ROUNDS} round(s), ${WARMUP}s warm-up + ${DURATION}s, ${pinned ? 'server on core 0, load on core 1' : 'NOT pinned (no taskset)'}`);
+  console.log(
+    `s2s-oauth benchmark: ${ROUNDS} round(s), ${WARMUP}s warm-up + ${DURATION}s, ${pinned ? 'server on core 0, load on core 1' : 'NOT pinned (no taskset)'}`,
+  );
   console.log(`node ${process.version}, ${cpus()[0].model}, ${new Date().toISOString().slice(0, 10)}`);
   const prepared = await prepare();
   const targets = [];
 
   if (inbound) {
     const all = await rounds('', VARIANTS, (v) => measure(v, prepared));
-    console.log(`\n| inbound (${CONNECTIONS} connections, one route) | req/s (median) | p50 / p99 ms | server CPU µs/req | vs bare (median, min-max) |`);
+    console.log(
+      `\n| inbound (${CONNECTIONS} connections, one route) | req/s (median) | p50 / p99 ms | server CPU µs/req | vs bare (median, min-max) |`,
+    );
     console.log('|---|---:|---:|---:|---:|');
     for (const v of VARIANTS) {
-      console.log(`| ${v} | ${fmt(medianOf(all, v, 'rps'), 0)} | ${medianOf(all, v, 'p50')} / ${medianOf(all, v, 'p99')} | ${fmt(medianOf(all, v, 'cpuPerRequest'), 1)} | ${summary(ratios(all, v, 'bare'))} |`);
+      console.log(
+        `| ${v} | ${fmt(medianOf(all, v, 'rps'), 0)} | ${medianOf(all, v, 'p50')} / ${medianOf(all, v, 'p99')} | ${fmt(medianOf(all, v, 'cpuPerRequest'), 1)} | ${summary(ratios(all, v, 'bare'))} |`,
+      );
     }
     const pairs = [
       ['strategy vs bare', 'strategy', 'bare', 0.65],
@@ -187,24 +251,37 @@ const medianOf = (all, variant, key) => median(all.map((round) => round[variant]
       ['cold (distinct tokens) vs raw node:crypto verify', 'middleware-cold', 'raw-crypto', 0.9],
     ];
     if (baselineDir) {
-      for (const v of ['strategy', 'middleware', 'middleware-cold']) pairs.push([`${v}: this build vs the baseline build`, v, `${v}@baseline`, undefined]);
+      for (const v of ['strategy', 'middleware', 'middleware-cold'])
+        pairs.push([`${v}: this build vs the baseline build`, v, `${v}@baseline`, undefined]);
     }
-    for (const [name, a, b, target] of pairs) if (VARIANTS.includes(a) && VARIANTS.includes(b)) targets.push([name, ratios(all, a, b), target]);
+    for (const [name, a, b, target] of pairs)
+      if (VARIANTS.includes(a) && VARIANTS.includes(b)) targets.push([name, ratios(all, a, b), target]);
   }
 
   if (outbound) {
     const all = await rounds('outbound ', OUTBOUND_VARIANTS, (v) => measureOutbound(v, prepared));
-    console.log(`\n| outbound (${FETCH_LOOPS} concurrent fetch loops) | req/s (median) | client CPU µs/req | vs plain fetch (median, min-max) |`);
+    console.log(
+      `\n| outbound (${FETCH_LOOPS} concurrent fetch loops) | req/s (median) | client CPU µs/req | vs plain fetch (median, min-max) |`,
+    );
     console.log('|---|---:|---:|---:|');
-    for (const v of OUTBOUND_VARIANTS) console.log(`| ${v} | ${fmt(medianOf(all, v, 'rps'), 0)} | ${fmt(medianOf(all, v, 'cpuPerRequest'), 1)} | ${summary(ratios(all, v, 'plain'))} |`);
+    for (const v of OUTBOUND_VARIANTS)
+      console.log(
+        `| ${v} | ${fmt(medianOf(all, v, 'rps'), 0)} | ${fmt(medianOf(all, v, 'cpuPerRequest'), 1)} | ${summary(ratios(all, v, 'plain'))} |`,
+      );
     targets.push(['partner fetch (cached token) vs plain fetch', ratios(all, 'partner-fetch', 'plain'), 0.93]);
-    targets.push(['partner fetch vs a constant Authorization header (the wrapper\'s own cost)', ratios(all, 'partner-fetch', 'static-header'), undefined]);
+    targets.push([
+      "partner fetch vs a constant Authorization header (the wrapper's own cost)",
+      ratios(all, 'partner-fetch', 'static-header'),
+      undefined,
+    ]);
   }
 
   console.log('\n| ratio | median (min-max) | target | met |');
   console.log('|---|---:|---:|:---:|');
   for (const [name, xs, target] of targets) {
-    console.log(`| ${name} | ${summary(xs)} | ${target === undefined ? '-' : `>= ${target}`} | ${target === undefined ? '-' : median(xs) >= target ? 'yes' : 'NO'} |`);
+    console.log(
+      `| ${name} | ${summary(xs)} | ${target === undefined ? '-' : `>= ${target}`} | ${target === undefined ? '-' : median(xs) >= target ? 'yes' : 'NO'} |`,
+    );
   }
 })().catch((error) => {
   console.error(error);

@@ -51,12 +51,18 @@ async function mount() {
     case 'raw-crypto': {
       // The floor of an uncached verification: one node:crypto RS256 verify per request, no checks.
       const key = createPublicKey(readFileSync(setup.partnerCertificate));
-      return app.get('/r', (req, res, next) => {
-        const token = (req.headers.authorization || '').slice(7);
-        const dot = token.lastIndexOf('.');
-        const valid = dot > 0 && verify('sha256', Buffer.from(token.slice(0, dot)), key, Buffer.from(token.slice(dot + 1), 'base64url'));
-        return valid ? next() : res.status(401).end();
-      }, ok);
+      return app.get(
+        '/r',
+        (req, res, next) => {
+          const token = (req.headers.authorization || '').slice(7);
+          const dot = token.lastIndexOf('.');
+          const valid =
+            dot > 0 &&
+            verify('sha256', Buffer.from(token.slice(0, dot)), key, Buffer.from(token.slice(dot + 1), 'base64url'));
+          return valid ? next() : res.status(401).end();
+        },
+        ok,
+      );
     }
     case 'auth0': {
       const { auth } = require('express-oauth2-jwt-bearer');
@@ -64,7 +70,16 @@ async function mount() {
       const jwksServer = await new Promise((resolve) => {
         const s = jwksApp.listen(0, '127.0.0.1', () => resolve(s));
       });
-      app.get('/r', auth({ jwksUri: `http://127.0.0.1:${jwksServer.address().port}/jwks`, audience: setup.audience, issuer: setup.issuer, tokenSigningAlg: 'RS256' }), ok);
+      app.get(
+        '/r',
+        auth({
+          jwksUri: `http://127.0.0.1:${jwksServer.address().port}/jwks`,
+          audience: setup.audience,
+          issuer: setup.issuer,
+          tokenSigningAlg: 'RS256',
+        }),
+        ok,
+      );
       // Its own error handler shape: status from the error.
       return app.use((err, _req, res, _next) => res.status(err.status || 500).end());
     }
@@ -76,6 +91,13 @@ async function mount() {
 process.on('SIGTERM', () => process.exit(0)); // lets --cpu-prof write its profile
 
 mount().then(() => {
-  app.use((err, _req, res, _next) => res.status(err.status || 500).set(err.headers || {}).end());
-  const server = app.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
+  app.use((err, _req, res, _next) =>
+    res
+      .status(err.status || 500)
+      .set(err.headers || {})
+      .end(),
+  );
+  const server = app.listen(0, '127.0.0.1', () =>
+    process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'),
+  );
 });

@@ -10,8 +10,10 @@ function describe(step) {
   const { body } = step;
   if (step.code) return `${step.code}${body.message ? `: ${body.message}` : ''}`;
   if (body?.contacts) return `contacts of ${body.owner}: ${body.contacts.map((c) => c.address).join(', ') || '(none)'}`;
-  if (body?.items) return `archive of ${body.owner}: ${body.items.map((i) => `#${i.id} "${i.subject}" (stored by ${i.storedBy})`).join('; ')}`;
-  if (body?.conferences) return `conferences: ${body.conferences.map((c) => `"${c.subject}" booked by ${c.bookedBy}`).join('; ')}`;
+  if (body?.items)
+    return `archive of ${body.owner}: ${body.items.map((i) => `#${i.id} "${i.subject}" (stored by ${i.storedBy})`).join('; ')}`;
+  if (body?.conferences)
+    return `conferences: ${body.conferences.map((c) => `"${c.subject}" booked by ${c.bookedBy}`).join('; ')}`;
   if (body?.joinUrl) return `booked "${body.subject}" for ${body.organizer} (${body.joinUrl})`;
   if (body?.address) return `stored ${body.address} in ${body.owner}'s contact store`;
   if (body?.subject) return `stored mail item #${body.id} "${body.subject}" for ${body.owner}`;
@@ -29,12 +31,15 @@ async function main() {
   let count = 0;
   try {
     const steps = await runScenario(suite, (step) => {
-      const ok = step.status === step.expected.status && (step.expected.code === undefined || step.code === step.expected.code);
+      const ok =
+        step.status === step.expected.status && (step.expected.code === undefined || step.code === step.expected.code);
       if (!ok) failures++;
       const n = String(++count).padStart(2);
       console.log(`${n}. ${step.title}`);
       console.log(`    ${step.path}`);
-      console.log(`    -> ${step.status} ${describe(step)}${ok ? '' : `   UNEXPECTED (wanted ${step.expected.status}${step.expected.code ? ` ${step.expected.code}` : ''})`}\n`);
+      console.log(
+        `    -> ${step.status} ${describe(step)}${ok ? '' : `   UNEXPECTED (wanted ${step.expected.status}${step.expected.code ? ` ${step.expected.code}` : ''})`}\n`,
+      );
     });
     console.log(`${steps.length} steps, ${failures === 0 ? 'all as expected' : `${failures} unexpected`}.`);
   } finally {

@@ -12,19 +12,41 @@ export { createS2SAuth, S2SAuth, type S2SAuthOptions } from './s2s-auth';
 
 // Configuration.
 export { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
-export type { S2SConfig, S2SConfigInput, PartnerConfig, PartnerConfigInput, KeySourceConfig, AuthorizationServerConfig, TrustLevel } from './core/config/config-schema';
+export type {
+  S2SConfig,
+  S2SConfigInput,
+  PartnerConfig,
+  PartnerConfigInput,
+  KeySourceConfig,
+  AuthorizationServerConfig,
+  TrustLevel,
+} from './core/config/config-schema';
 export type { PemSource } from './core/certificates/pem-source';
 export type { Clock } from './core/clock';
 
 // Errors and codes.
 export { ConfigError, type ConfigIssue } from './core/errors/config-error';
-export { TokenError, TOKEN_ERROR_CODES, type TokenErrorCode, type TokenErrorOptions, type BearerErrorValue } from './core/errors/token-error';
+export {
+  TokenError,
+  TOKEN_ERROR_CODES,
+  type TokenErrorCode,
+  type TokenErrorOptions,
+  type BearerErrorValue,
+} from './core/errors/token-error';
 export { PartnerFetchError } from './client/partner-fetch';
 
 // Who is calling, and what the library reports.
 export type { Principal } from './core/tokens/principal';
 export type { UserIdentity } from './core/tokens/user-identity';
-export type { S2SEvent, VerificationEvent, KeySourceEvent, CertificateEvent, OutboundEvent, KeySourceFailure, EventSink } from './core/events';
+export type {
+  S2SEvent,
+  VerificationEvent,
+  KeySourceEvent,
+  CertificateEvent,
+  OutboundEvent,
+  KeySourceFailure,
+  EventSink,
+} from './core/events';
 
 // What the facade hands out, by type: the verifier, the strategy, the fetch wrapper, the registry.
 export type { TokenVerifier, CheckStep } from './core/tokens/token-verifier';

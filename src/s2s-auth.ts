@@ -79,11 +79,26 @@ export class S2SAuth {
     this.signingKeys = loadSigningKeys(this.config.signing, this.clock, options.env);
     const sans = this.signingKeys.published().flatMap((c) => c.dnsNames);
     this.realms = [...new Set([this.config.realm, ...this.config.additionalRealms, ...sans])];
-    this.issuer = new TokenIssuer(this.config.serviceName, this.config.realm, this.signingKeys, this.config.tokens.lifetimeSeconds, this.clock);
+    this.issuer = new TokenIssuer(
+      this.config.serviceName,
+      this.config.realm,
+      this.signingKeys,
+      this.config.tokens.lifetimeSeconds,
+      this.clock,
+    );
     const { keySources, tokens } = this.config;
-    const sourceSettings = { ...keySources, ...(options.fetch && { fetch: options.fetch }), ...(options.onEvent && { onEvent: options.onEvent }) };
+    const sourceSettings = {
+      ...keySources,
+      ...(options.fetch && { fetch: options.fetch }),
+      ...(options.onEvent && { onEvent: options.onEvent }),
+    };
     this.partners = new PartnerRegistry(this.config.partners, sourceSettings, this.clock, options.env);
-    this.authorizationServers = new AuthorizationServers(this.config.authorizationServers, sourceSettings, createKeyCache(), this.clock);
+    this.authorizationServers = new AuthorizationServers(
+      this.config.authorizationServers,
+      sourceSettings,
+      createKeyCache(),
+      this.clock,
+    );
     const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
     this.verifier = new TokenVerifier({
       serviceName: this.config.serviceName,
@@ -169,13 +184,15 @@ export class S2SAuth {
 
   /** Guard: the partner's trust level must be at least `level` (`User` < `Application` < `Full`). */
   requireTrustLevel(level: TrustLevel) {
-    if (!['Full', 'Application', 'User'].includes(level)) throw new TypeError('level: expected "Full", "Application" or "User"');
+    if (!['Full', 'Application', 'User'].includes(level))
+      throw new TypeError('level: expected "Full", "Application" or "User"');
     return createGuard(this.verifier, { kind: 'trust-level', level });
   }
 
   /** Guard: the partner must hold `permission` (from its `permissions` in the configuration). */
   requirePermission(permission: string) {
-    if (typeof permission !== 'string' || permission === '') throw new TypeError('permission: expected a non-empty string');
+    if (typeof permission !== 'string' || permission === '')
+      throw new TypeError('permission: expected a non-empty string');
     return createGuard(this.verifier, { kind: 'permission', permission });
   }
 

@@ -25,28 +25,59 @@ function createImApp({ env = process.env } = {}) {
   const me = express.Router();
   me.use(demoUser, express.json({ limit: '256kb' }));
   me.get('/contacts', async (req, res) => relay(res, await mail(`${mailUrl}/contacts`, { actAs: asUser(req) })));
-  me.post('/contacts', async (req, res) => relay(res, await mail(`${mailUrl}/contacts`, { method: 'POST', ...json(req.body), actAs: asUser(req) })));
-  me.delete('/contacts/:address', async (req, res) => relay(res, await mail(`${mailUrl}/contacts/${encodeURIComponent(req.params.address)}`, { method: 'DELETE', actAs: asUser(req) })));
+  me.post('/contacts', async (req, res) =>
+    relay(res, await mail(`${mailUrl}/contacts`, { method: 'POST', ...json(req.body), actAs: asUser(req) })),
+  );
+  me.delete('/contacts/:address', async (req, res) =>
+    relay(
+      res,
+      await mail(`${mailUrl}/contacts/${encodeURIComponent(req.params.address)}`, {
+        method: 'DELETE',
+        actAs: asUser(req),
+      }),
+    ),
+  );
   me.post('/conversations/:id/archive', async (req, res) => {
     const { with: peer, messages } = req.body ?? {};
-    if (typeof peer !== 'string' || !Array.isArray(messages)) return res.status(400).json({ error: 'invalid_request_body', message: 'expected { with, messages: [{ from, text, at }] }' });
+    if (typeof peer !== 'string' || !Array.isArray(messages))
+      return res
+        .status(400)
+        .json({ error: 'invalid_request_body', message: 'expected { with, messages: [{ from, text, at }] }' });
     const transcript = messages.map((m) => `[${m.at}] ${m.from}: ${m.text}`).join('\n');
     const item = { subject: `Conversation ${req.params.id} with ${peer}`, body: transcript, sender: 'im@contoso.com' };
     return relay(res, await mail(`${mailUrl}/archive`, { method: 'POST', ...json(item), actAs: asUser(req) }));
   });
   me.get('/archive', async (req, res) => relay(res, await mail(`${mailUrl}/archive`, { actAs: asUser(req) })));
-  me.get('/conferences', (req, res) => res.json({ conferences: conferences.filter((c) => c.organizer === req.demoUser) }));
+  me.get('/conferences', (req, res) =>
+    res.json({ conferences: conferences.filter((c) => c.organizer === req.demoUser) }),
+  );
   app.use('/me', me);
 
   // The partner-facing API: scheduler books conferences for a user (im trusts it with Full trust).
   const authenticator = new passport.Passport().use(s2s.strategy());
-  app.post('/conferences', authenticator.initialize(), authenticator.authenticate('s2s', { session: false, failWithError: true }), s2s.requireUser(), s2s.requirePermission('conferences.write'), express.json(), (req, res) => {
-    const { subject, start } = req.body ?? {};
-    if (typeof subject !== 'string' || subject === '') return res.status(400).json({ error: 'invalid_request_body', message: 'subject: expected a non-empty string' });
-    const conference = { id: conferences.length + 1, subject, start: String(start ?? ''), organizer: req.user.user.upn.toLowerCase(), bookedBy: req.user.partner, joinUrl: `im:conference/${conferences.length + 1}` };
-    conferences.push(conference);
-    return res.status(201).json(conference);
-  });
+  app.post(
+    '/conferences',
+    authenticator.initialize(),
+    authenticator.authenticate('s2s', { session: false, failWithError: true }),
+    s2s.requireUser(),
+    s2s.requirePermission('conferences.write'),
+    express.json(),
+    (req, res) => {
+      const { subject, start } = req.body ?? {};
+      if (typeof subject !== 'string' || subject === '')
+        return res.status(400).json({ error: 'invalid_request_body', message: 'subject: expected a non-empty string' });
+      const conference = {
+        id: conferences.length + 1,
+        subject,
+        start: String(start ?? ''),
+        organizer: req.user.user.upn.toLowerCase(),
+        bookedBy: req.user.partner,
+        joinUrl: `im:conference/${conferences.length + 1}`,
+      };
+      conferences.push(conference);
+      return res.status(201).json(conference);
+    },
+  );
 
   app.use(errorHandler);
   return { app, s2s };

@@ -15,7 +15,11 @@ function ensureCertificates(certDir, log = () => {}) {
   const cli = require.resolve('s2s-oauth/package.json').replace(/package\.json$/, 'dist/cli/main.js');
   for (const name of IDENTITIES) {
     if (existsSync(join(certDir, name, 'oauth-cert.pem'))) continue;
-    execFileSync(process.execPath, [cli, 'cert', 'new', '--realm', 'contoso.com', '--name', name, '--out', join(certDir, name)], { stdio: 'ignore' });
+    execFileSync(
+      process.execPath,
+      [cli, 'cert', 'new', '--realm', 'contoso.com', '--name', name, '--out', join(certDir, name)],
+      { stdio: 'ignore' },
+    );
     log(`created an OAuth certificate for ${name} (s2s-oauth cert new)`);
   }
 }
@@ -33,7 +37,10 @@ function freePort() {
 
 /** Starts one service process; resolves once it listens. */
 function startService(name, env) {
-  const child = spawn(process.execPath, [join(ROOT, name, 'server.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, name, 'server.js')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stderr.on('data', (d) => (output += d));
   return new Promise((resolve, reject) => {
@@ -47,7 +54,10 @@ function startService(name, env) {
         name,
         url: JSON.parse(line).url,
         process: child,
-        stop: () => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', () => done()), child.kill('SIGTERM')))),
+        stop: () =>
+          new Promise((done) =>
+            child.exitCode !== null ? done() : (child.once('exit', () => done()), child.kill('SIGTERM')),
+          ),
       });
     };
     child.stdout.on('data', onData);

@@ -15,12 +15,22 @@ class MailStore {
         id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
         sender TEXT NOT NULL, stored_by TEXT NOT NULL, stored_at TEXT NOT NULL);`);
     this.statements = {
-      listContacts: this.db.prepare('SELECT address, name, added_by AS addedBy, added_at AS addedAt FROM contacts WHERE owner = ? ORDER BY address'),
-      addContact: this.db.prepare('INSERT INTO contacts (owner, address, name, added_by, added_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (owner, address) DO UPDATE SET name = excluded.name'),
+      listContacts: this.db.prepare(
+        'SELECT address, name, added_by AS addedBy, added_at AS addedAt FROM contacts WHERE owner = ? ORDER BY address',
+      ),
+      addContact: this.db.prepare(
+        'INSERT INTO contacts (owner, address, name, added_by, added_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (owner, address) DO UPDATE SET name = excluded.name',
+      ),
       removeContact: this.db.prepare('DELETE FROM contacts WHERE owner = ? AND address = ?'),
-      archive: this.db.prepare('INSERT INTO archive (owner, subject, body, sender, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      listArchive: this.db.prepare('SELECT id, subject, body, sender, stored_by AS storedBy, stored_at AS storedAt FROM archive WHERE owner = ? ORDER BY id'),
-      counts: this.db.prepare('SELECT (SELECT COUNT(*) FROM contacts) AS contacts, (SELECT COUNT(*) FROM archive) AS archive'),
+      archive: this.db.prepare(
+        'INSERT INTO archive (owner, subject, body, sender, stored_by, stored_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      listArchive: this.db.prepare(
+        'SELECT id, subject, body, sender, stored_by AS storedBy, stored_at AS storedAt FROM archive WHERE owner = ? ORDER BY id',
+      ),
+      counts: this.db.prepare(
+        'SELECT (SELECT COUNT(*) FROM contacts) AS contacts, (SELECT COUNT(*) FROM archive) AS archive',
+      ),
     };
   }
 
@@ -37,7 +47,14 @@ class MailStore {
   }
 
   archive(owner, item, storedBy) {
-    const { lastInsertRowid } = this.statements.archive.run(owner, item.subject, item.body, item.sender, storedBy, new Date().toISOString());
+    const { lastInsertRowid } = this.statements.archive.run(
+      owner,
+      item.subject,
+      item.body,
+      item.sender,
+      storedBy,
+      new Date().toISOString(),
+    );
     return Number(lastInsertRowid);
   }
 

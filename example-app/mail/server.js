@@ -18,11 +18,17 @@ function invalid(field, expected) {
 
 function createMailApp({ env = process.env } = {}) {
   const s2s = createS2SAuth(loadConfig(join(__dirname, 's2s.json'), { env }), {
-    onEvent: (event) => event.type === 'rejected' && console.log(`mail refused ${event.partner ?? 'a caller'}: ${event.status} ${event.code}`),
+    onEvent: (event) =>
+      event.type === 'rejected' &&
+      console.log(`mail refused ${event.partner ?? 'a caller'}: ${event.status} ${event.code}`),
   });
   const store = new MailStore(join(env.DATA_DIR, 'mail.db'));
   const authenticator = new passport.Passport().use(s2s.strategy());
-  const partnerCall = [authenticator.initialize(), authenticator.authenticate('s2s', { session: false, failWithError: true }), s2s.requireUser()];
+  const partnerCall = [
+    authenticator.initialize(),
+    authenticator.authenticate('s2s', { session: false, failWithError: true }),
+    s2s.requireUser(),
+  ];
   // The mailbox is the token's user: nobody can address another user's mailbox in a URL.
   const owner = (req) => (req.user.user.upn ?? req.user.user.smtp ?? req.user.user.id).toLowerCase();
   const by = (req) => req.user.partner;
@@ -35,26 +41,39 @@ function createMailApp({ env = process.env } = {}) {
     res.json({ owner: owner(req), contacts: store.listContacts(owner(req)) });
   });
   // Bodies are parsed only after the token is accepted: a refused request costs no parsing.
-  app.post('/contacts', ...partnerCall, s2s.requirePermission('contacts.write'), express.json({ limit: '16kb' }), (req, res) => {
-    const { address, name } = req.body ?? {};
-    if (typeof address !== 'string' || !EMAIL.test(address)) throw invalid('address', 'an e-mail address');
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 200) throw invalid('name', 'a non-empty string of at most 200 characters');
-    store.addContact(owner(req), { address: address.toLowerCase(), name: name.trim() }, by(req));
-    res.status(201).json({ owner: owner(req), address: address.toLowerCase(), name: name.trim() });
-  });
+  app.post(
+    '/contacts',
+    ...partnerCall,
+    s2s.requirePermission('contacts.write'),
+    express.json({ limit: '16kb' }),
+    (req, res) => {
+      const { address, name } = req.body ?? {};
+      if (typeof address !== 'string' || !EMAIL.test(address)) throw invalid('address', 'an e-mail address');
+      if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
+        throw invalid('name', 'a non-empty string of at most 200 characters');
+      store.addContact(owner(req), { address: address.toLowerCase(), name: name.trim() }, by(req));
+      res.status(201).json({ owner: owner(req), address: address.toLowerCase(), name: name.trim() });
+    },
+  );
   app.delete('/contacts/:address', ...partnerCall, s2s.requirePermission('contacts.write'), (req, res) => {
     const removed = store.removeContact(owner(req), req.params.address.toLowerCase());
     res.status(removed ? 204 : 404).end();
   });
 
-  app.post('/archive', ...partnerCall, s2s.requirePermission('archive.write'), express.json({ limit: '256kb' }), (req, res) => {
-    const { subject, body, sender } = req.body ?? {};
-    if (typeof subject !== 'string' || subject.trim() === '') throw invalid('subject', 'a non-empty string');
-    if (typeof body !== 'string') throw invalid('body', 'a string');
-    if (typeof sender !== 'string' || sender === '') throw invalid('sender', 'a non-empty string');
-    const id = store.archive(owner(req), { subject, body, sender }, by(req));
-    res.status(201).json({ id, owner: owner(req), subject });
-  });
+  app.post(
+    '/archive',
+    ...partnerCall,
+    s2s.requirePermission('archive.write'),
+    express.json({ limit: '256kb' }),
+    (req, res) => {
+      const { subject, body, sender } = req.body ?? {};
+      if (typeof subject !== 'string' || subject.trim() === '') throw invalid('subject', 'a non-empty string');
+      if (typeof body !== 'string') throw invalid('body', 'a string');
+      if (typeof sender !== 'string' || sender === '') throw invalid('sender', 'a non-empty string');
+      const id = store.archive(owner(req), { subject, body, sender }, by(req));
+      res.status(201).json({ id, owner: owner(req), subject });
+    },
+  );
   app.get('/archive', ...partnerCall, s2s.requirePermission('archive.read'), (req, res) => {
     res.json({ owner: owner(req), items: store.listArchive(owner(req)) });
   });

@@ -36,14 +36,15 @@ export async function certNew(args: string[], io: CliIo): Promise<number> {
     },
     strict: true,
   });
-  if (values.help) return io.out(CERT_NEW_HELP), 0;
+  if (values.help) return (io.out(CERT_NEW_HELP), 0);
   for (const required of ['realm', 'name', 'out'] as const) {
     if (!values[required]) throw new UsageError(`--${required} is required`);
   }
   const keyType = values['key-type'] ?? 'rsa';
   if (keyType !== 'rsa' && keyType !== 'ec') throw new UsageError(`--key-type must be rsa or ec, not "${keyType}"`);
   const days = values.days === undefined ? 365 : Number(values.days);
-  if (!Number.isInteger(days) || days < 1 || days > 3650) throw new UsageError('--days must be a whole number from 1 to 3650');
+  if (!Number.isInteger(days) || days < 1 || days > 3650)
+    throw new UsageError('--days must be a whole number from 1 to 3650');
 
   const out = values.out!;
   const certificatePath = join(out, 'oauth-cert.pem');

@@ -17,10 +17,15 @@ Options:
 export async function metadata(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: 'string' }, url: { type: 'string' }, jwks: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: {
+      config: { type: 'string' },
+      url: { type: 'string' },
+      jwks: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
     strict: true,
   });
-  if (values.help) return io.out(METADATA_HELP), 0;
+  if (values.help) return (io.out(METADATA_HELP), 0);
   if (!values.config) throw new UsageError('--config is required');
   const service = createS2SAuth(loadConfig(values.config));
   const document = values.jwks ? service.jwks() : service.metadataDocument(values.url);

@@ -31,10 +31,10 @@ const COMMANDS: Record<string, Command> = {
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const two = argv.slice(0, 2).join(' ');
-  const key = COMMANDS[two] ? two : argv[0] ?? '';
+  const key = COMMANDS[two] ? two : (argv[0] ?? '');
   const command = COMMANDS[key];
   if (!command) {
-    if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') return io.out(HELP), 0;
+    if (argv.length === 0 || argv[0] === '--help' || argv[0] === 'help') return (io.out(HELP), 0);
     io.err(`s2s-oauth: unknown command "${argv.slice(0, 2).join(' ')}"\n\n${HELP}`);
     return 2;
   }

@@ -30,7 +30,7 @@ export async function tokenMint(args: string[], io: CliIo): Promise<number> {
     },
     strict: true,
   });
-  if (values.help) return io.out(TOKEN_MINT_HELP), 0;
+  if (values.help) return (io.out(TOKEN_MINT_HELP), 0);
   if (!values.config) throw new UsageError('--config is required');
   if (!values.partner) throw new UsageError('--partner is required');
   const service = createS2SAuth(loadConfig(values.config));

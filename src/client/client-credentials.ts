@@ -24,7 +24,12 @@ export class TokenRequestError extends Error {
  * server's issuer, a unique `jti`, one minute of validity, signed with our OAuth certificate.
  * No shared secret exists anywhere.
  */
-export function createClientAssertion(clientId: string, audience: string, credential: SigningCredential, clock: Clock): Promise<string> {
+export function createClientAssertion(
+  clientId: string,
+  audience: string,
+  credential: SigningCredential,
+  clock: Clock,
+): Promise<string> {
   const now = epochSeconds(clock);
   return new SignJWT({})
     .setProtectedHeader({ alg: credential.alg, typ: 'JWT', kid: credential.kid, x5t: credential.x5t })
@@ -67,7 +72,8 @@ export interface ClientCredentialsRequest {
 export async function requestClientCredentialsToken(request: ClientCredentialsRequest): Promise<MintedToken> {
   const { server, limits } = request;
   const metadata = await server.metadata.get();
-  if (!metadata.tokenEndpoint) throw new TokenRequestError(`authorization server "${server.config.name}" publishes no token endpoint`);
+  if (!metadata.tokenEndpoint)
+    throw new TokenRequestError(`authorization server "${server.config.name}" publishes no token endpoint`);
   const endpoint = new URL(metadata.tokenEndpoint);
   assertFetchable(endpoint, limits.allowInsecureHosts);
   const body = new URLSearchParams({
@@ -80,22 +86,39 @@ export async function requestClientCredentialsToken(request: ClientCredentialsRe
   if (request.scope) body.set('scope', request.scope);
   let response: Response;
   try {
-    response = await (limits.fetch ?? fetch)(endpoint, { method: 'POST', body, headers: { accept: 'application/json' }, redirect: 'error', signal: AbortSignal.timeout(limits.timeoutMs) });
+    response = await (limits.fetch ?? fetch)(endpoint, {
+      method: 'POST',
+      body,
+      headers: { accept: 'application/json' },
+      redirect: 'error',
+      signal: AbortSignal.timeout(limits.timeoutMs),
+    });
   } catch (e) {
-    throw new TokenRequestError(`cannot reach the token endpoint of "${server.config.name}": ${(e as Error).message}`, undefined, { cause: e });
+    throw new TokenRequestError(
+      `cannot reach the token endpoint of "${server.config.name}": ${(e as Error).message}`,
+      undefined,
+      { cause: e },
+    );
   }
   // Capped like every document we read (keySources.maxResponseBytes): the reply is the server's to size.
   let text: string;
   try {
     text = await readCapped(response, limits.maxResponseBytes, endpoint.href, limits.timeoutMs);
   } catch (e) {
-    throw new TokenRequestError(`cannot read the reply of the token endpoint of "${server.config.name}": ${(e as Error).message}`, undefined, { cause: e });
+    throw new TokenRequestError(
+      `cannot read the reply of the token endpoint of "${server.config.name}": ${(e as Error).message}`,
+      undefined,
+      { cause: e },
+    );
   }
   const json = parseJsonObject(text);
   if (!response.ok || typeof json.access_token !== 'string') {
     const error = typeof json.error === 'string' ? json.error : undefined;
     const description = typeof json.error_description === 'string' ? `: ${json.error_description.slice(0, 200)}` : '';
-    throw new TokenRequestError(`authorization server "${server.config.name}" refused the token request (${response.status} ${error ?? 'no error code'}${description})`, error);
+    throw new TokenRequestError(
+      `authorization server "${server.config.name}" refused the token request (${response.status} ${error ?? 'no error code'}${description})`,
+      error,
+    );
   }
   const expiresIn = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in : 300;
   return { token: json.access_token, expiresAt: request.clock() + expiresIn * 1000 };

@@ -79,7 +79,8 @@ export class OutboundTokenCache {
   private start(key: string, entry: Entry, mint: () => Promise<MintedToken>): Promise<MintedToken> {
     const pending = mint().then(
       (token) => {
-        const lead = (this.settings.refreshBeforeExpirySeconds + this.random() * this.settings.refreshJitterSeconds) * 1000;
+        const lead =
+          (this.settings.refreshBeforeExpirySeconds + this.random() * this.settings.refreshJitterSeconds) * 1000;
         entry.token = token;
         entry.authorization = `Bearer ${token.token}`;
         entry.refreshAt = token.expiresAt - lead;

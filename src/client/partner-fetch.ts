@@ -47,7 +47,11 @@ export interface PartnerFetch {
  * The request headers plus ours. A plain object stays a plain object (undici copies a `Headers`
  * instance once more, a measurable cost per call); any caller's `Authorization` is replaced.
  */
-function withAuthorization(input: string | URL | Request, headers: HeadersInit | undefined, authorization: string): HeadersInit {
+function withAuthorization(
+  input: string | URL | Request,
+  headers: HeadersInit | undefined,
+  authorization: string,
+): HeadersInit {
   if (headers === undefined && !(input instanceof Request)) return { authorization };
   if (headers !== undefined && !(headers instanceof Headers) && !Array.isArray(headers)) {
     const plain: Record<string, string> = {};
@@ -114,13 +118,22 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
   const fetchImpl = deps.fetch ?? fetch;
   const { settings } = deps;
   const cache = new OutboundTokenCache(
-    { refreshBeforeExpirySeconds: settings.refreshBeforeExpirySeconds, refreshJitterSeconds: settings.refreshJitterSeconds, maxEntries: settings.maxCachedTokens },
+    {
+      refreshBeforeExpirySeconds: settings.refreshBeforeExpirySeconds,
+      refreshJitterSeconds: settings.refreshJitterSeconds,
+      maxEntries: settings.maxCachedTokens,
+    },
     deps.clock,
   );
   const routing = new PartnerRouting(deps.registry, settings.allowInsecureHosts);
   const discovery = new RealmDiscovery(fetchImpl, settings.discoveryTimeoutMs);
   const report = (outcome: OutboundEvent['outcome'], partner: string | undefined, code?: string) =>
-    deps.onEvent?.({ type: 'outbound', outcome, ...(partner !== undefined && { partner }), ...(code !== undefined && { code }) });
+    deps.onEvent?.({
+      type: 'outbound',
+      outcome,
+      ...(partner !== undefined && { partner }),
+      ...(code !== undefined && { code }),
+    });
   /** Reports a refusal of ours (nothing was sent) and passes the error on. */
   const refused = (error: unknown, partner: string | undefined): never => {
     if (error instanceof PartnerFetchError) report('refused', partner, error.code);
@@ -128,26 +141,43 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
   };
   async function identity(partner: Partner, discoveryUrl: URL): Promise<{ applicationId: string; realm: string }> {
     const known = await deps.registry.identityOf(partner);
-    if (!known.applicationId) throw new PartnerFetchError('partner_identity_unknown', `partner "${partner.config.name}" has no applicationId (configure it, or a metadata key source)`);
-    return { applicationId: known.applicationId, realm: known.realm ?? (await discovery.realmOf(partner, discoveryUrl)) };
+    if (!known.applicationId)
+      throw new PartnerFetchError(
+        'partner_identity_unknown',
+        `partner "${partner.config.name}" has no applicationId (configure it, or a metadata key source)`,
+      );
+    return {
+      applicationId: known.applicationId,
+      realm: known.realm ?? (await discovery.realmOf(partner, discoveryUrl)),
+    };
   }
 
   /**
    * The token for a call and its cache key. Synchronous when the partner's id and realm are
    * configured and the token is cached (the common case: no await on the hot path).
    */
-  function tokenFor(partner: Partner, host: string, discoveryUrl: URL, actAs: UserIdentity | undefined): MaybePromise<CachedToken> {
+  function tokenFor(
+    partner: Partner,
+    host: string,
+    discoveryUrl: URL,
+    actAs: UserIdentity | undefined,
+  ): MaybePromise<CachedToken> {
     const cached = (applicationId: string, realm: string): MaybePromise<CachedToken> => {
       const key = tokenCacheKey(partner, applicationId, host, realm, actAs);
       return chain(
         cache.get(key, () => {
           report('minted', partner.config.name);
-          return deps.issuer.mint({ audience: { principalId: applicationId, host, realm }, ...(actAs && { user: actAs }), legacy: partner.config.legacyTokens });
+          return deps.issuer.mint({
+            audience: { principalId: applicationId, host, realm },
+            ...(actAs && { user: actAs }),
+            legacy: partner.config.legacyTokens,
+          });
         }),
         (minted) => ({ key, token: minted.token }),
       );
     };
-    if (partner.config.outbound.kind === 'authorization-server') return fromAuthorizationServer(partner, partner.config.outbound, discoveryUrl, actAs);
+    if (partner.config.outbound.kind === 'authorization-server')
+      return fromAuthorizationServer(partner, partner.config.outbound, discoveryUrl, actAs);
     const { applicationId, realm } = partner.config;
     if (applicationId && realm) return cached(applicationId, realm);
     // Identity not configured: learn it (metadata document, realm discovery) first.
@@ -155,13 +185,22 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
   }
 
   /** A partner reached through an authorization server: a client-credentials token for its resource (or scope). */
-  function fromAuthorizationServer(partner: Partner, outbound: OutboundConfig & { kind: 'authorization-server' }, url: URL, actAs: UserIdentity | undefined): MaybePromise<CachedToken> {
+  function fromAuthorizationServer(
+    partner: Partner,
+    outbound: OutboundConfig & { kind: 'authorization-server' },
+    url: URL,
+    actAs: UserIdentity | undefined,
+  ): MaybePromise<CachedToken> {
     const serverName = outbound.server;
     if (actAs) {
-      throw new PartnerFetchError('user_token_unavailable', `partner "${partner.config.name}" is reached through authorization server "${serverName}": a call for a user needs a token that server issued for that user`);
+      throw new PartnerFetchError(
+        'user_token_unavailable',
+        `partner "${partner.config.name}" is reached through authorization server "${serverName}": a call for a user needs a token that server issued for that user`,
+      );
     }
     const server = deps.servers.get(serverName);
-    if (!server) throw new PartnerFetchError('unknown_authorization_server', `no authorization server named "${serverName}"`);
+    if (!server)
+      throw new PartnerFetchError('unknown_authorization_server', `no authorization server named "${serverName}"`);
     const scope = outbound.scope;
     const resource = outbound.resource ?? (scope ? undefined : url.origin);
     const key = `${partner.config.name}\u0002${resource ?? ''}\u0002${scope ?? ''}`;
@@ -188,22 +227,35 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
 
   /** Sends with `token`; on a 401 `invalid_token` with a replayable body, retries exactly once. */
   function send(call: Call, key: string, authorization: string): Promise<Response> {
-    return fetchImpl(call.input, { ...call.init, headers: withAuthorization(call.input, call.init?.headers, authorization) }).then((response) =>
+    return fetchImpl(call.input, {
+      ...call.init,
+      headers: withAuthorization(call.input, call.init?.headers, authorization),
+    }).then((response) =>
       response.status === 401 ? retryOnce(call, key, authorization.slice(7), response) : response,
     );
   }
 
   async function retryOnce(call: Call, key: string, token: string, response: Response): Promise<Response> {
-    if (parseBearerChallenge(response.headers.get('www-authenticate'))?.error !== 'invalid_token' || !isReplayable(call.input, call.init)) return response;
+    if (
+      parseBearerChallenge(response.headers.get('www-authenticate'))?.error !== 'invalid_token' ||
+      !isReplayable(call.input, call.init)
+    )
+      return response;
     // Exactly one retry, with a token minted afresh; whatever it answers is the answer.
     await response.body?.cancel();
     report('retried', call.target.partner.config.name);
     cache.invalidate(key, token);
     const fresh = await tokenFor(call.target.partner, call.target.url.host, call.target.url, call.actAs);
-    return fetchImpl(call.input, { ...call.init, headers: withAuthorization(call.input, call.init?.headers, `Bearer ${fresh.token}`) });
+    return fetchImpl(call.input, {
+      ...call.init,
+      headers: withAuthorization(call.input, call.init?.headers, `Bearer ${fresh.token}`),
+    });
   }
 
-  const partnerFetch = function partnerFetch(input: string | URL | Request, init?: PartnerFetchInit): Promise<Response> {
+  const partnerFetch = function partnerFetch(
+    input: string | URL | Request,
+    init?: PartnerFetchInit,
+  ): Promise<Response> {
     let fetchInit: RequestInit | undefined;
     let actAs: UserIdentity | undefined;
     let partnerName: string | undefined;
@@ -230,7 +282,11 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     const partner = deps.registry.get(partnerName);
     if (!partner) throw new PartnerFetchError('unknown_partner', `no partner named "${partnerName}"`);
     const base = partner.config.baseUrls[0];
-    if (!base && !options.host) throw new PartnerFetchError('url_not_configured_for_partner', `partner "${partnerName}" lists no baseUrls: give options.host`);
+    if (!base && !options.host)
+      throw new PartnerFetchError(
+        'url_not_configured_for_partner',
+        `partner "${partnerName}" lists no baseUrls: give options.host`,
+      );
     const url = new URL(base ?? `https://${options.host}/`);
     return (await tokenFor(partner, options.host ?? url.host, url, options.actAs)).token;
   };

@@ -14,7 +14,13 @@ export interface Target {
 }
 
 /** The token-cache key of (partner, audience, user). */
-export function tokenCacheKey(partner: Partner, applicationId: string, host: string, realm: string, actAs: UserIdentity | undefined): string {
+export function tokenCacheKey(
+  partner: Partner,
+  applicationId: string,
+  host: string,
+  realm: string,
+  actAs: UserIdentity | undefined,
+): string {
   const userKey = actAs ? USER_CLAIMS.map((k) => actAs[k] ?? '').join('\u0000') : '';
   return `${partner.config.name}\u0001${formatAudience(applicationId, host, realm)}\u0001${userKey}`;
 }
@@ -61,17 +67,32 @@ export class PartnerRouting {
     if (partnerName !== undefined) {
       partner = this.registry.get(partnerName);
       if (!partner) throw new PartnerFetchError('unknown_partner', `no partner named "${partnerName}"`);
-      if (!this.serves(partner, url)) throw new PartnerFetchError('url_not_configured_for_partner', `${url.origin}${url.pathname} is not under a baseUrl of partner "${partnerName}": no token sent`);
+      if (!this.serves(partner, url))
+        throw new PartnerFetchError(
+          'url_not_configured_for_partner',
+          `${url.origin}${url.pathname} is not under a baseUrl of partner "${partnerName}": no token sent`,
+        );
     } else {
       for (const candidate of this.registry.all()) if (this.serves(candidate, url)) partner = candidate;
-      if (!partner) throw new PartnerFetchError('no_partner_for_url', `no partner lists a baseUrl for ${url.origin}${url.pathname}: no token sent`);
+      if (!partner)
+        throw new PartnerFetchError(
+          'no_partner_for_url',
+          `no partner lists a baseUrl for ${url.origin}${url.pathname}: no token sent`,
+        );
     }
-    if (!partner.config.enabled) throw new PartnerFetchError('partner_disabled', `partner "${partner.config.name}" is disabled`);
+    if (!partner.config.enabled)
+      throw new PartnerFetchError('partner_disabled', `partner "${partner.config.name}" is disabled`);
     if (!isSecureOrAllowed(url, this.allowInsecureHosts)) {
-      throw new PartnerFetchError('insecure_url', `refusing to send a token over ${url.protocol} to ${url.host} (not in outbound.allowInsecureHosts)`);
+      throw new PartnerFetchError(
+        'insecure_url',
+        `refusing to send a token over ${url.protocol} to ${url.host} (not in outbound.allowInsecureHosts)`,
+      );
     }
     const { applicationId, realm, outbound } = partner.config;
-    const appOnlyKey = applicationId && realm && outbound.kind === 'self-issued' ? tokenCacheKey(partner, applicationId, url.host, realm, undefined) : undefined;
+    const appOnlyKey =
+      applicationId && realm && outbound.kind === 'self-issued'
+        ? tokenCacheKey(partner, applicationId, url.host, realm, undefined)
+        : undefined;
     return { partner, url, appOnlyKey };
   }
 }

@@ -19,7 +19,12 @@ export class RealmDiscovery {
     const name = partner.config.name;
     let pending = this.discovered.get(name);
     if (!pending) {
-      pending = this.fetchImpl(url, { method: 'GET', headers: { authorization: 'Bearer ' }, redirect: 'manual', signal: AbortSignal.timeout(this.timeoutMs) })
+      pending = this.fetchImpl(url, {
+        method: 'GET',
+        headers: { authorization: 'Bearer ' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      })
         .then(async (response) => {
           await response.body?.cancel();
           const realm = parseBearerChallenge(response.headers.get('www-authenticate'))?.realm;
@@ -28,7 +33,11 @@ export class RealmDiscovery {
         })
         .catch((error: unknown) => {
           this.discovered.delete(name);
-          throw new PartnerFetchError('realm_discovery_failed', `cannot discover the realm of partner "${name}" at ${url.origin}: ${(error as Error).message}`, { cause: error });
+          throw new PartnerFetchError(
+            'realm_discovery_failed',
+            `cannot discover the realm of partner "${name}" at ${url.origin}: ${(error as Error).message}`,
+            { cause: error },
+          );
         });
       this.discovered.set(name, pending);
     }

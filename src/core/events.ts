@@ -6,7 +6,8 @@ import type { TokenErrorCode } from './errors/token-error';
  */
 
 /** Why a key source (or an authorization server's metadata) could not be read. */
-export type KeySourceFailure = 'timeout' | 'network' | 'http_status' | 'too_large' | 'insecure_url' | 'redirect' | 'bad_document';
+export type KeySourceFailure =
+  'timeout' | 'network' | 'http_status' | 'too_large' | 'insecure_url' | 'redirect' | 'bad_document';
 
 /** An inbound accept / reject decision. */
 export interface VerificationEvent {

@@ -9,6 +9,9 @@ export function createErrorHandler(): ErrorRequestHandler {
   return function s2sErrorHandler(error: unknown, req, res, next): void {
     const refusal = req.s2sError ?? (error instanceof TokenError ? error : undefined);
     if (!refusal || res.headersSent) return next(error);
-    res.status(refusal.status).set(refusal.headers).json({ error: refusal.error ?? null, code: refusal.code });
+    res
+      .status(refusal.status)
+      .set(refusal.headers)
+      .json({ error: refusal.error ?? null, code: refusal.code });
   };
 }

@@ -26,7 +26,8 @@ export function createMetadataRouter(publisher: MetadataPublisher, options: Meta
   const metadataPath = options.metadataPath ?? '/metadata/json/1';
   const jwksPath = options.jwksPath ?? '/.well-known/jwks.json';
   const maxAge = options.maxAgeSeconds ?? 3600;
-  if (!Number.isInteger(maxAge) || maxAge < 0) throw new TypeError('maxAgeSeconds: expected a whole number of seconds >= 0');
+  if (!Number.isInteger(maxAge) || maxAge < 0)
+    throw new TypeError('maxAgeSeconds: expected a whole number of seconds >= 0');
   const cacheControl = `public, max-age=${maxAge}`;
   const selfUrl = (req: Request) => `${req.protocol}://${req.get('host')}${req.baseUrl}${metadataPath}`;
 

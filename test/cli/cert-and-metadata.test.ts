@@ -10,7 +10,18 @@ describe('s2s-oauth cert new + metadata', () => {
   const config = join(dir, 's2s.json');
 
   beforeAll(async () => {
-    const made = await cli(['cert', 'new', '--realm', 'contoso.com', '--name', 'mail', '--san', 'fabrikam.com', '--out', join(dir, 'certs')]);
+    const made = await cli([
+      'cert',
+      'new',
+      '--realm',
+      'contoso.com',
+      '--name',
+      'mail',
+      '--san',
+      'fabrikam.com',
+      '--out',
+      join(dir, 'certs'),
+    ]);
     expect(made.code).toBe(0);
     writeFileSync(
       config,
@@ -18,7 +29,15 @@ describe('s2s-oauth cert new + metadata', () => {
         serviceName: IDS.contacts,
         hostnames: ['mail.contoso.com'],
         signing: { certificate: 'certs/oauth-cert.pem', privateKey: 'certs/oauth-key.pem' },
-        partners: [{ name: 'im', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', baseUrls: ['https://im.contoso.com'] }],
+        partners: [
+          {
+            name: 'im',
+            applicationId: IDS.messaging,
+            realm: 'contoso.com',
+            trustLevel: 'Full',
+            baseUrls: ['https://im.contoso.com'],
+          },
+        ],
       }),
     );
   });
@@ -32,7 +51,14 @@ describe('s2s-oauth cert new + metadata', () => {
     const { code, out } = await cli(['metadata', '--config', config]);
     expect(code).toBe(0);
     const document = JSON.parse(out);
-    const fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha1', '-in', join(dir, 'certs/oauth-cert.pem')]).toString();
+    const fingerprint = execFileSync('openssl', [
+      'x509',
+      '-noout',
+      '-fingerprint',
+      '-sha1',
+      '-in',
+      join(dir, 'certs/oauth-cert.pem'),
+    ]).toString();
     const x5t = Buffer.from(fingerprint.split('=')[1]!.trim().replace(/:/g, ''), 'hex').toString('base64url');
     expect(document.keys[0].keyinfo.x5t).toBe(x5t);
     expect(document.realm).toBe('contoso.com');
@@ -41,8 +67,26 @@ describe('s2s-oauth cert new + metadata', () => {
   });
 
   it('prints the thumbprints when it creates a certificate', async () => {
-    const { out } = await cli(['cert', 'new', '--realm', 'contoso.com', '--name', 'x', '--out', join(dir, 'other'), '--key-type', 'ec']);
-    const fingerprint = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha1', '-in', join(dir, 'other/oauth-cert.pem')]).toString();
+    const { out } = await cli([
+      'cert',
+      'new',
+      '--realm',
+      'contoso.com',
+      '--name',
+      'x',
+      '--out',
+      join(dir, 'other'),
+      '--key-type',
+      'ec',
+    ]);
+    const fingerprint = execFileSync('openssl', [
+      'x509',
+      '-noout',
+      '-fingerprint',
+      '-sha1',
+      '-in',
+      join(dir, 'other/oauth-cert.pem'),
+    ]).toString();
     expect(out).toContain(`sha1         ${fingerprint.split('=')[1]!.trim().replace(/:/g, '')}`);
     expect(out).toMatch(/x5t {10}[A-Za-z0-9_-]{27}\n/);
     expect(out).toContain('algorithm    ES256');
@@ -53,14 +97,26 @@ describe('s2s-oauth cert new + metadata', () => {
     expect(minted.code).toBe(0);
     const jwks = JSON.parse((await cli(['metadata', '--config', config, '--jwks'])).out) as JSONWebKeySet;
     const { payload } = await jwtVerify(minted.out.trim(), createLocalJWKSet(jwks), { algorithms: ['RS256'] });
-    expect(payload).toMatchObject({ aud: `${IDS.messaging}/im.contoso.com@contoso.com`, upn: 'alice@contoso.com', iss: `${IDS.contacts}@contoso.com` });
+    expect(payload).toMatchObject({
+      aud: `${IDS.messaging}/im.contoso.com@contoso.com`,
+      upn: 'alice@contoso.com',
+      iss: `${IDS.contacts}@contoso.com`,
+    });
     expect(decodeJwt(minted.out.trim()).act).toEqual({ nameid: `${IDS.contacts}@contoso.com` });
   });
 
   it.each([
     [['cert', 'new', '--name', 'x', '--out', '/tmp/x'], 2, /--realm is required/],
-    [['cert', 'new', '--realm', 'r', '--name', 'x', '--out', '/tmp/x', '--key-type', 'dsa'], 2, /--key-type must be rsa or ec/],
-    [['cert', 'new', '--realm', 'r', '--name', 'x', '--out', '/tmp/x', '--days', '0'], 2, /--days must be a whole number/],
+    [
+      ['cert', 'new', '--realm', 'r', '--name', 'x', '--out', '/tmp/x', '--key-type', 'dsa'],
+      2,
+      /--key-type must be rsa or ec/,
+    ],
+    [
+      ['cert', 'new', '--realm', 'r', '--name', 'x', '--out', '/tmp/x', '--days', '0'],
+      2,
+      /--days must be a whole number/,
+    ],
     [['cert', 'new', '--wat'], 2, /Unknown option '--wat'/],
     [['metadata'], 2, /--config is required/],
     [['metadata', '--config', '/nonexistent.json'], 1, /cannot read configuration file \/nonexistent\.json/],

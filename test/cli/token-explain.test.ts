@@ -11,7 +11,12 @@ describe('s2s-oauth token explain', () => {
   const config = join(dir, 'contacts.json');
   let messaging: ReturnType<typeof createS2SAuth>;
   const mint = (host = 'contacts.contoso.com', user?: string) =>
-    messaging.issuer.mint({ audience: { principalId: IDS.contacts, host, realm: 'contoso.com' }, ...(user && { user: { upn: user } }) }).then((m) => m.token);
+    messaging.issuer
+      .mint({
+        audience: { principalId: IDS.contacts, host, realm: 'contoso.com' },
+        ...(user && { user: { upn: user } }),
+      })
+      .then((m) => m.token);
 
   beforeAll(async () => {
     const messagingConfig = await serviceConfig('messaging');
@@ -20,7 +25,16 @@ describe('s2s-oauth token explain', () => {
       config,
       JSON.stringify({
         ...(await serviceConfig('contacts')),
-        partners: [{ name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', permissions: ['contacts.read'], keySource: { kind: 'certificate', certificates: [messagingConfig.signing!.certificate] } }],
+        partners: [
+          {
+            name: 'messaging',
+            applicationId: IDS.messaging,
+            realm: 'contoso.com',
+            trustLevel: 'Full',
+            permissions: ['contacts.read'],
+            keySource: { kind: 'certificate', certificates: [messagingConfig.signing!.certificate] },
+          },
+        ],
       }),
     );
   });
@@ -29,9 +43,12 @@ describe('s2s-oauth token explain', () => {
     const token = await mint(undefined, 'alice@contoso.com');
     const { code, out } = await cli(['token', 'explain', '--config', config, token]);
     expect(code).toBe(0);
-    for (const check of ['algorithm', 'partner', 'key', 'signature', 'time', 'audience', 'actor', 'trust']) expect(out).toMatch(new RegExp(`^PASS  ${check} `, 'm'));
+    for (const check of ['algorithm', 'partner', 'key', 'signature', 'time', 'audience', 'actor', 'trust'])
+      expect(out).toMatch(new RegExp(`^PASS  ${check} `, 'm'));
     expect(out).toMatch(/PASS {2}partner +messaging \(22222222-2222-4222-8222-222222222222@contoso\.com, trust Full\)/);
-    expect(out).toMatch(/ACCEPTED {2}partner messaging acting for alice@contoso\.com, trust Full, permissions \[contacts\.read\]/);
+    expect(out).toMatch(
+      /ACCEPTED {2}partner messaging acting for alice@contoso\.com, trust Full, permissions \[contacts\.read\]/,
+    );
     expect(out).not.toContain(token.split('.')[2]);
   });
 

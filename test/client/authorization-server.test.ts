@@ -20,11 +20,14 @@ const CONTACTS_RESOURCE = 'https://contacts.contoso.com';
 const OTHER_RESOURCE = 'https://other.contoso.com';
 /** A resource whose tokens carry contacts' principal-id audience, the default a server config checks. */
 const CONTACTS_S2S_RESOURCE = 'https://contacts-s2s.contoso.com';
-const RESOURCES = { [CONTACTS_RESOURCE]: 'contacts.read contacts.write', [OTHER_RESOURCE]: 'other.read', [CONTACTS_S2S_RESOURCE]: 'contacts.read' };
+const RESOURCES = {
+  [CONTACTS_RESOURCE]: 'contacts.read contacts.write',
+  [OTHER_RESOURCE]: 'other.read',
+  [CONTACTS_S2S_RESOURCE]: 'contacts.read',
+};
 const AUDIENCES = { [CONTACTS_S2S_RESOURCE]: `${IDS.contacts}@contoso.com` };
 const LOOPBACK = { allowInsecureHosts: ['127.0.0.1'] };
 const REDIRECT = 'http://127.0.0.1/callback';
-
 
 /** A service that verifies with the s2s strategy and echoes the principal. */
 async function protectedService(s2s: S2SAuth): Promise<{ server: Server; base: string }> {
@@ -58,7 +61,12 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
         metadataUrl,
         audiences: [CONTACTS_RESOURCE],
         clients: [
-          { clientId: 'messaging', name: 'messaging-cloud', trustLevel: 'Application', permissions: ['contacts.write'] },
+          {
+            clientId: 'messaging',
+            name: 'messaging-cloud',
+            trustLevel: 'Application',
+            permissions: ['contacts.write'],
+          },
           { clientId: 'scheduler', name: 'scheduler-cloud', trustLevel: 'User' },
         ],
       },
@@ -74,18 +82,38 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       client_id: 'messaging',
       token_endpoint_auth_method: 'private_key_jwt',
       token_endpoint_auth_signing_alg: 'RS256',
-      jwks: { keys: createS2SAuth(messagingBase).jwks().keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use })) },
+      jwks: {
+        keys: createS2SAuth(messagingBase)
+          .jwks()
+          .keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use })),
+      },
       grant_types: ['client_credentials', 'authorization_code'],
       response_types: ['code'],
       redirect_uris: [REDIRECT],
     };
-    schedulerClient = { ...messagingClient, client_id: 'scheduler', jwks: { keys: scheduler.jwks().keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use })) } };
-    as = await startAuthorizationServer({ clients: [messagingClient, schedulerClient], resources: RESOURCES, audiences: AUDIENCES });
+    schedulerClient = {
+      ...messagingClient,
+      client_id: 'scheduler',
+      jwks: { keys: scheduler.jwks().keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use })) },
+    };
+    as = await startAuthorizationServer({
+      clients: [messagingClient, schedulerClient],
+      resources: RESOURCES,
+      audiences: AUDIENCES,
+    });
 
     // contacts: hybrid, trusting scheduler directly and messaging through the server.
     contactsConfig = await serviceConfig('contacts', {
       ...contactsSettings(as.metadataUrl),
-      partners: [{ name: 'scheduler', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: [schedulerBase.signing!.certificate] } }],
+      partners: [
+        {
+          name: 'scheduler',
+          applicationId: IDS.scheduler,
+          realm: 'contoso.com',
+          trustLevel: 'Full',
+          keySource: { kind: 'certificate', certificates: [schedulerBase.signing!.certificate] },
+        },
+      ],
     });
     contacts = createS2SAuth(contactsConfig, { onEvent: onlyDecisions(events) });
     service = await protectedService(contacts);
@@ -95,7 +123,19 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       outbound: LOOPBACK,
       keySources: LOOPBACK,
       authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl, clientId: 'messaging' }],
-      partners: [{ name: 'contacts', trustLevel: 'Full', outbound: { kind: 'authorization-server', server: 'cloud', resource: CONTACTS_RESOURCE, scope: 'contacts.read contacts.write' }, baseUrls: [`${service.base}/api`] }],
+      partners: [
+        {
+          name: 'contacts',
+          trustLevel: 'Full',
+          outbound: {
+            kind: 'authorization-server',
+            server: 'cloud',
+            resource: CONTACTS_RESOURCE,
+            scope: 'contacts.read contacts.write',
+          },
+          baseUrls: [`${service.base}/api`],
+        },
+      ],
     });
   });
   afterAll(async () => {
@@ -106,7 +146,14 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
 
   const call = (token: string) => fetch(`${service.base}/api/x`, { headers: { authorization: `Bearer ${token}` } });
   const clientCredentials = (resource: string, server = messaging.authorizationServers.get('cloud')!) =>
-    requestClientCredentialsToken({ server, clientId: 'messaging', credential: messaging.signingKeys.active(), resource, limits: { timeoutMs: 5000, maxResponseBytes: 65536, ...LOOPBACK }, clock: Date.now }).then((t) => t.token);
+    requestClientCredentialsToken({
+      server,
+      clientId: 'messaging',
+      credential: messaging.signingKeys.active(),
+      resource,
+      limits: { timeoutMs: 5000, maxResponseBytes: 65536, ...LOOPBACK },
+      clock: Date.now,
+    }).then((t) => t.token);
 
   it('cloud to cloud: messaging obtains a token with private_key_jwt client credentials and contacts accepts it', async () => {
     const res = await messaging.fetch()(`${service.base}/api/contacts`);
@@ -134,7 +181,10 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
   });
 
   it('hybrid: a direct partner and a cloud client are both accepted by one service', async () => {
-    const direct = await scheduler.issuer.mint({ audience: { principalId: IDS.contacts, host: new URL(service.base).host, realm: 'contoso.com' }, user: { upn: 'alice@contoso.com' } });
+    const direct = await scheduler.issuer.mint({
+      audience: { principalId: IDS.contacts, host: new URL(service.base).host, realm: 'contoso.com' },
+      user: { upn: 'alice@contoso.com' },
+    });
     const viaDirect = await (await call(direct.token)).json();
     expect(viaDirect).toMatchObject({ source: 'partner', partner: 'scheduler', kind: 'user' });
     const viaCloud = await (await call(await clientCredentials(CONTACTS_RESOURCE))).json();
@@ -142,9 +192,24 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
   });
 
   it('hybrid: refuses a token from an authorization server it was not configured with', async () => {
-    const rogue = await startAuthorizationServer({ clients: [messagingClient], resources: { [CONTACTS_RESOURCE]: 'contacts.read' } });
+    const rogue = await startAuthorizationServer({
+      clients: [messagingClient],
+      resources: { [CONTACTS_RESOURCE]: 'contacts.read' },
+    });
     try {
-      const servers = new AuthorizationServers([{ name: 'rogue', metadataUrl: rogue.metadataUrl, audiences: [], clients: [] }], { ttlSeconds: 60, refreshCooldownSeconds: 0, staleIfErrorSeconds: 0, timeoutMs: 5000, maxResponseBytes: 65536, ...LOOPBACK }, createKeyCache(), Date.now);
+      const servers = new AuthorizationServers(
+        [{ name: 'rogue', metadataUrl: rogue.metadataUrl, audiences: [], clients: [] }],
+        {
+          ttlSeconds: 60,
+          refreshCooldownSeconds: 0,
+          staleIfErrorSeconds: 0,
+          timeoutMs: 5000,
+          maxResponseBytes: 65536,
+          ...LOOPBACK,
+        },
+        createKeyCache(),
+        Date.now,
+      );
       const token = await clientCredentials(CONTACTS_RESOURCE, servers.get('rogue')!);
       expect(decodeJwt(token).aud).toBe(CONTACTS_RESOURCE);
       const res = await call(token);
@@ -164,11 +229,19 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
     expect(lastCode()).toBe('audience_mismatch');
   });
 
-  it('with audiences left at the default, accepts only our principal-id audience: another service\'s token is refused', async () => {
-    const defaults = createS2SAuth({ ...contactsConfig, authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] }] });
+  it("with audiences left at the default, accepts only our principal-id audience: another service's token is refused", async () => {
+    const defaults = createS2SAuth({
+      ...contactsConfig,
+      authorizationServers: [
+        { name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] },
+      ],
+    });
     const ours = await clientCredentials(CONTACTS_S2S_RESOURCE);
     expect(decodeJwt(ours).aud).toBe(`${IDS.contacts}@contoso.com`);
-    await expect(defaults.verifier.verify(ours)).resolves.toMatchObject({ source: 'authorization-server', partner: 'messaging' });
+    await expect(defaults.verifier.verify(ours)).resolves.toMatchObject({
+      source: 'authorization-server',
+      partner: 'messaging',
+    });
     for (const resource of [OTHER_RESOURCE, CONTACTS_RESOURCE]) {
       const token = await clientCredentials(resource);
       const error = await defaults.verifier.verify(token).catch((e: unknown) => e);
@@ -182,18 +255,36 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
     expect(decodeJwt(token)).toMatchObject({ sub: 'alice', client_id: 'messaging', aud: CONTACTS_RESOURCE });
     const res = await call(token);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ kind: 'user', trustLevel: 'Application', partner: 'messaging-cloud', user: { id: 'alice', nameid: 'alice' }, source: 'authorization-server' });
+    expect(await res.json()).toMatchObject({
+      kind: 'user',
+      trustLevel: 'Application',
+      partner: 'messaging-cloud',
+      user: { id: 'alice', nameid: 'alice' },
+      source: 'authorization-server',
+    });
   });
 
-  it('refuses an app-only call from a User-trust client, and accepts it acting for a user with the server\'s token', async () => {
+  it("refuses an app-only call from a User-trust client, and accepts it acting for a user with the server's token", async () => {
     const server = messaging.authorizationServers.get('cloud')!;
-    const appOnly = await requestClientCredentialsToken({ server, clientId: 'scheduler', credential: scheduler.signingKeys.active(), resource: CONTACTS_RESOURCE, limits: { timeoutMs: 5000, maxResponseBytes: 65536, ...LOOPBACK }, clock: Date.now });
+    const appOnly = await requestClientCredentialsToken({
+      server,
+      clientId: 'scheduler',
+      credential: scheduler.signingKeys.active(),
+      resource: CONTACTS_RESOURCE,
+      limits: { timeoutMs: 5000, maxResponseBytes: 65536, ...LOOPBACK },
+      clock: Date.now,
+    });
     const refused = await call(appOnly.token);
     expect(refused.status).toBe(403);
     expect(refused.headers.get('www-authenticate')).toMatch(/error="insufficient_scope"/);
     expect(lastCode()).toBe('app_only_not_allowed');
     const delegated = await authorizationCodeToken(as.issuer, 'bob', 'scheduler', scheduler);
-    expect(await (await call(delegated)).json()).toMatchObject({ kind: 'user', trustLevel: 'User', partner: 'scheduler-cloud', user: { id: 'bob' } });
+    expect(await (await call(delegated)).json()).toMatchObject({
+      kind: 'user',
+      trustLevel: 'User',
+      partner: 'scheduler-cloud',
+      user: { id: 'bob' },
+    });
   });
 
   it('reports a refused token request without leaking the client assertion', async () => {
@@ -202,24 +293,40 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       outbound: LOOPBACK,
       keySources: LOOPBACK,
       authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl, clientId: 'not-registered' }],
-      partners: [{ name: 'contacts', trustLevel: 'Full', outbound: { kind: 'authorization-server', server: 'cloud', resource: CONTACTS_RESOURCE }, baseUrls: [`${service.base}/api`] }],
+      partners: [
+        {
+          name: 'contacts',
+          trustLevel: 'Full',
+          outbound: { kind: 'authorization-server', server: 'cloud', resource: CONTACTS_RESOURCE },
+          baseUrls: [`${service.base}/api`],
+        },
+      ],
     });
-    const error = await s2s.fetch()(`${service.base}/api/x`).catch((e: Error) => e);
+    const error = await s2s
+      .fetch()(`${service.base}/api/x`)
+      .catch((e: Error) => e);
     expect(error).toMatchObject({ name: 'PartnerFetchError', code: 'token_request_failed' });
     expect((error as Error).message).toMatch(/refused the token request \(\d{3} invalid_client/);
     expect((error as Error).message).not.toMatch(/eyJ/);
   });
 
   it('refuses to act for a user through client credentials', async () => {
-    await expect(messaging.fetch()(`${service.base}/api/x`, { actAs: { upn: 'alice@contoso.com' } })).rejects.toMatchObject({ code: 'user_token_unavailable' });
+    await expect(
+      messaging.fetch()(`${service.base}/api/x`, { actAs: { upn: 'alice@contoso.com' } }),
+    ).rejects.toMatchObject({ code: 'user_token_unavailable' });
   });
 
-  it('picks up the server\'s key rotation', async () => {
+  it("picks up the server's key rotation", async () => {
     const before = await clientCredentials(CONTACTS_RESOURCE);
     expect((await call(before)).status).toBe(200);
     const port = as.port;
     await as.stop();
-    as = await startAuthorizationServer({ port, clients: [messagingClient, schedulerClient], resources: RESOURCES, audiences: AUDIENCES });
+    as = await startAuthorizationServer({
+      port,
+      clients: [messagingClient, schedulerClient],
+      resources: RESOURCES,
+      audiences: AUDIENCES,
+    });
     const after = await clientCredentials(CONTACTS_RESOURCE);
     expect(decodeProtectedHeader(after).kid).toBe(as.kid);
     expect(decodeProtectedHeader(after).kid).not.toBe(decodeProtectedHeader(before).kid);
@@ -248,17 +355,30 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
         coldService.server.close();
       }
     } finally {
-      as = await startAuthorizationServer({ port: as.port, clients: [messagingClient, schedulerClient], resources: RESOURCES, audiences: AUDIENCES });
+      as = await startAuthorizationServer({
+        port: as.port,
+        clients: [messagingClient, schedulerClient],
+        resources: RESOURCES,
+        audiences: AUDIENCES,
+      });
     }
   });
 
   /** The server's authorization-code flow, driven like a browser: authorize, (scripted) login and consent, code, token. */
-  async function authorizationCodeToken(issuer: string, user: string, clientId = 'messaging', client: S2SAuth = messaging): Promise<string> {
+  async function authorizationCodeToken(
+    issuer: string,
+    user: string,
+    clientId = 'messaging',
+    client: S2SAuth = messaging,
+  ): Promise<string> {
     const verifier = randomBytes(32).toString('base64url');
     const challenge = createHash('sha256').update(verifier).digest('base64url');
     const cookies = new Map<string, string>();
     const visit = async (url: string): Promise<string> => {
-      const res = await fetch(url, { redirect: 'manual', headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+      const res = await fetch(url, {
+        redirect: 'manual',
+        headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+      });
       for (const c of res.headers.getSetCookie()) {
         const [pair] = c.split(';');
         const eq = pair!.indexOf('=');
@@ -268,7 +388,17 @@ describe('trusting an authorization server (oidc-provider on loopback), cloud an
       return new URL(res.headers.get('location')!, url).href;
     };
     const authorize = new URL(`${issuer}/auth`);
-    authorize.search = new URLSearchParams({ client_id: clientId, response_type: 'code', redirect_uri: REDIRECT, scope: 'openid contacts.read', resource: CONTACTS_RESOURCE, login_hint: user, code_challenge: challenge, code_challenge_method: 'S256', state: 's' }).toString();
+    authorize.search = new URLSearchParams({
+      client_id: clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      scope: 'openid contacts.read',
+      resource: CONTACTS_RESOURCE,
+      login_hint: user,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state: 's',
+    }).toString();
     let location = await visit(authorize.href);
     for (let hops = 0; !location.startsWith(REDIRECT); hops++) {
       if (hops > 10) throw new Error(`the authorization flow did not reach the redirect URI (at ${location})`);

@@ -17,7 +17,6 @@ interface Seen {
   header?: string;
 }
 
-
 /**
  * contacts (the callee) verifies with the inbound strategy; messaging (the caller) uses the
  * fetch wrapper. Both share one manual clock so tests can move time.
@@ -54,7 +53,13 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
       } catch {
         jti = undefined;
       }
-      seen.push({ authorization, jti, method: req.method, body: req.body, header: req.headers['x-trace'] as string | undefined });
+      seen.push({
+        authorization,
+        jti,
+        method: req.method,
+        body: req.body,
+        header: req.headers['x-trace'] as string | undefined,
+      });
       next();
     });
     app.all('/api/{*rest}', authenticator.authenticate('s2s', { session: false }), (req, res) => {
@@ -65,10 +70,26 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
     otherServer = await listen(express().use((_req, res) => res.status(200).end('not a partner')));
     base = `http://127.0.0.1:${portOf(server)}`;
 
-    const messagingConfig = await serviceConfig('messaging', { realm: 'contoso.com', hostnames: ['127.0.0.1'], outbound: { allowInsecureHosts: ['127.0.0.1'] } });
+    const messagingConfig = await serviceConfig('messaging', {
+      realm: 'contoso.com',
+      hostnames: ['127.0.0.1'],
+      outbound: { allowInsecureHosts: ['127.0.0.1'] },
+    });
     messaging = createS2SAuth(messagingConfig, { clock });
-    messaging.partners.add({ name: 'contacts', applicationId: IDS.contacts, realm: 'contoso.com', trustLevel: 'Full', baseUrls: [`${base}/api`] });
-    contacts.partners.add({ name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: [messagingConfig.signing!.certificate] } });
+    messaging.partners.add({
+      name: 'contacts',
+      applicationId: IDS.contacts,
+      realm: 'contoso.com',
+      trustLevel: 'Full',
+      baseUrls: [`${base}/api`],
+    });
+    contacts.partners.add({
+      name: 'messaging',
+      applicationId: IDS.messaging,
+      realm: 'contoso.com',
+      trustLevel: 'Full',
+      keySource: { kind: 'certificate', certificates: [messagingConfig.signing!.certificate] },
+    });
   });
   afterAll(() => {
     server.close();
@@ -86,11 +107,20 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
     const res = await call(`${base}/api/contacts`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ kind: 'app', user: null, body: null });
-    expect(mints).toHaveBeenCalledWith(expect.objectContaining({ audience: { principalId: IDS.contacts, host: new URL(base).host, realm: 'contoso.com' } }));
+    expect(mints).toHaveBeenCalledWith(
+      expect.objectContaining({
+        audience: { principalId: IDS.contacts, host: new URL(base).host, realm: 'contoso.com' },
+      }),
+    );
   });
 
   it('makes a call on behalf of a user', async () => {
-    const res = await call(`${base}/api/contacts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bob' }), actAs: { upn: 'alice@contoso.com' } });
+    const res = await call(`${base}/api/contacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bob' }),
+      actAs: { upn: 'alice@contoso.com' },
+    });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ kind: 'user', user: 'alice@contoso.com', body: { name: 'bob' } });
   });
@@ -167,9 +197,16 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
     await expect(guarded(other)).rejects.toMatchObject({ name: 'PartnerFetchError', code: 'no_partner_for_url' });
     await expect(guarded(`${base}/apix`)).rejects.toMatchObject({ code: 'no_partner_for_url' });
     await expect(guarded(`${base}/`)).rejects.toMatchObject({ code: 'no_partner_for_url' });
-    await expect(guarded(other, { partner: 'contacts' })).rejects.toMatchObject({ code: 'url_not_configured_for_partner' });
+    await expect(guarded(other, { partner: 'contacts' })).rejects.toMatchObject({
+      code: 'url_not_configured_for_partner',
+    });
     await expect(guarded(`${base}/api/x`, { partner: 'nobody' })).rejects.toMatchObject({ code: 'unknown_partner' });
-    messaging.partners.add({ name: 'through-nowhere', trustLevel: 'Full', baseUrls: [`${base}/cloud`], outbound: { kind: 'authorization-server', server: 'nowhere' } });
+    messaging.partners.add({
+      name: 'through-nowhere',
+      trustLevel: 'Full',
+      baseUrls: [`${base}/cloud`],
+      outbound: { kind: 'authorization-server', server: 'nowhere' },
+    });
     try {
       await expect(guarded(`${base}/cloud/x`)).rejects.toMatchObject({ code: 'unknown_authorization_server' });
     } finally {
@@ -180,10 +217,14 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
   });
 
   it('refuses plain http to a host that is not explicitly allowed', async () => {
-    messaging.partners.update('contacts', { baseUrls: [`${base}/api`, `${base.replace('127.0.0.1', 'localhost')}/api`] });
+    messaging.partners.update('contacts', {
+      baseUrls: [`${base}/api`, `${base.replace('127.0.0.1', 'localhost')}/api`],
+    });
     try {
       await expect(call(`${base.replace('127.0.0.1', 'localhost')}/api/x`)).rejects.toThrow(PartnerFetchError);
-      await expect(call(`${base.replace('127.0.0.1', 'localhost')}/api/x`)).rejects.toMatchObject({ code: 'insecure_url' });
+      await expect(call(`${base.replace('127.0.0.1', 'localhost')}/api/x`)).rejects.toMatchObject({
+        code: 'insecure_url',
+      });
       expect(seen).toHaveLength(0);
     } finally {
       messaging.partners.update('contacts', { baseUrls: [`${base}/api`] });
@@ -202,7 +243,11 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
   it('passes AbortSignal, method, headers and body to fetch unchanged', async () => {
     const aborted = call(`${base}/api/x`, { signal: AbortSignal.abort() });
     await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
-    const res = await call(`${base}/api/x`, { method: 'PATCH', headers: { 'x-trace': 'abc', 'content-type': 'application/json' }, body: '{"a":1}' });
+    const res = await call(`${base}/api/x`, {
+      method: 'PATCH',
+      headers: { 'x-trace': 'abc', 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(await res.json()).toMatchObject({ body: { a: 1 } });
     expect(seen.at(-1)).toMatchObject({ method: 'PATCH', header: 'abc' });
   });
@@ -237,7 +282,9 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
       expect((await first(`${base}/api/y`)).status).toBe(200);
       const discoveries = seen.filter((s) => s.authorization !== undefined && /^Bearer\s*$/.test(s.authorization));
       expect(discoveries).toHaveLength(1);
-      expect(mints).toHaveBeenCalledWith(expect.objectContaining({ audience: expect.objectContaining({ realm: 'contoso.com' }) }));
+      expect(mints).toHaveBeenCalledWith(
+        expect.objectContaining({ audience: expect.objectContaining({ realm: 'contoso.com' }) }),
+      );
     } finally {
       messaging.partners.update('contacts', { realm: 'contoso.com' });
     }
@@ -255,6 +302,8 @@ describe('the partner fetch wrapper against a real service on loopback', () => {
   });
 
   it('names a bad actAs', async () => {
-    await expect(call(`${base}/api/x`, { actAs: {} })).rejects.toThrow(/actAs: name the user by at least one of nameid, upn, smtp or sip/);
+    await expect(call(`${base}/api/x`, { actAs: {} })).rejects.toThrow(
+      /actAs: name the user by at least one of nameid, upn, smtp or sip/,
+    );
   });
 });

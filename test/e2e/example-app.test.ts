@@ -13,7 +13,10 @@ interface Step {
   expected: { status: number; code?: string };
   status: number;
   code?: string;
-  body: Record<string, unknown> & { contacts?: Array<{ address: string }>; items?: Array<{ subject: string; storedBy: string }> };
+  body: Record<string, unknown> & {
+    contacts?: Array<{ address: string }>;
+    items?: Array<{ subject: string; storedBy: string }>;
+  };
 }
 interface Suite {
   env: Record<string, string>;
@@ -48,13 +51,22 @@ describe('the example app: unified contact store and archiving across three trus
   it('runs every step with the expected status and error code', () => {
     expect(steps).toHaveLength(15);
     for (const step of steps) {
-      expect({ title: step.title, status: step.status, code: step.code }).toEqual({ title: step.title, status: step.expected.status, code: step.expected.code });
+      expect({ title: step.title, status: step.status, code: step.code }).toEqual({
+        title: step.title,
+        status: step.expected.status,
+        code: step.expected.code,
+      });
     }
   });
 
   it('stores contacts in mail on behalf of the user, separately per user', () => {
-    expect(stepNamed('alice adds bob to her contacts').body).toMatchObject({ owner: ALICE, address: 'bob@contoso.com' });
-    expect(stepNamed('alice reads her contacts back').body.contacts!.map((c) => c.address)).toEqual(['bob@contoso.com']);
+    expect(stepNamed('alice adds bob to her contacts').body).toMatchObject({
+      owner: ALICE,
+      address: 'bob@contoso.com',
+    });
+    expect(stepNamed('alice reads her contacts back').body.contacts!.map((c) => c.address)).toEqual([
+      'bob@contoso.com',
+    ]);
     expect(stepNamed('bob reads his contacts: his own mailbox, empty').body.contacts).toEqual([]);
   });
 
@@ -66,7 +78,11 @@ describe('the example app: unified contact store and archiving across three trus
   });
 
   it('books a conference on im through scheduler', () => {
-    expect(stepNamed('alice schedules a conference').body).toMatchObject({ organizer: ALICE, bookedBy: 'scheduler', subject: 'Quarterly review' });
+    expect(stepNamed('alice schedules a conference').body).toMatchObject({
+      organizer: ALICE,
+      bookedBy: 'scheduler',
+      subject: 'Quarterly review',
+    });
     expect(stepNamed('alice sees it on im').body.conferences).toHaveLength(1);
   });
 
@@ -76,11 +92,13 @@ describe('the example app: unified contact store and archiving across three trus
     expect(archive).toHaveLength(1);
   });
 
-  it('keeps mail\'s data across a restart of mail', async () => {
+  it("keeps mail's data across a restart of mail", async () => {
     await suite.restart('mail');
     const res = await fetch(`${suite.services.im!.url}/me/contacts`, { headers: { 'x-demo-user': ALICE } });
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { contacts: Array<{ address: string }> }).contacts.map((c) => c.address)).toEqual(['bob@contoso.com']);
+    expect(((await res.json()) as { contacts: Array<{ address: string }> }).contacts.map((c) => c.address)).toEqual([
+      'bob@contoso.com',
+    ]);
     const archive = await fetch(`${suite.services.im!.url}/me/archive`, { headers: { 'x-demo-user': ALICE } });
     expect(((await archive.json()) as { items: unknown[] }).items).toHaveLength(1);
   }, 30_000);
@@ -88,9 +106,16 @@ describe('the example app: unified contact store and archiving across three trus
   it('answers a user-facing call without the demo header with 401, and a bad contact with 400 naming the field, writing nothing', async () => {
     const anonymous = await fetch(`${suite.services.im!.url}/me/contacts`);
     expect(anonymous.status).toBe(401);
-    const bad = await fetch(`${suite.services.im!.url}/me/contacts`, { method: 'POST', headers: { 'x-demo-user': ALICE, 'content-type': 'application/json' }, body: JSON.stringify({ address: 'not-an-address', name: 'X' }) });
+    const bad = await fetch(`${suite.services.im!.url}/me/contacts`, {
+      method: 'POST',
+      headers: { 'x-demo-user': ALICE, 'content-type': 'application/json' },
+      body: JSON.stringify({ address: 'not-an-address', name: 'X' }),
+    });
     expect(bad.status).toBe(400);
-    expect(await bad.json()).toMatchObject({ error: 'invalid_request_body', message: 'address: expected an e-mail address' });
+    expect(await bad.json()).toMatchObject({
+      error: 'invalid_request_body',
+      message: 'address: expected an e-mail address',
+    });
     expect(rows().contacts).toHaveLength(1);
   });
 });

@@ -27,9 +27,29 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       // Below Node's own 16 KB header limit (431), so our limit is the one tested.
       contacts: { tokens: { maxTokenBytes: 8192 } },
       partners: (certs) => [
-        { name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', permissions: ['contacts.write'], keySource: { kind: 'certificate', certificates: [certs.messaging] } },
-        { name: 'scheduler', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'User', keySource: { kind: 'certificate', certificates: [certs.scheduler] } },
-        { name: 'other', applicationId: IDS.other, realm: 'contoso.com', trustLevel: 'Application', requireUniqueJti: true, keySource: { kind: 'certificate', certificates: [certs.other] } },
+        {
+          name: 'messaging',
+          applicationId: IDS.messaging,
+          realm: 'contoso.com',
+          trustLevel: 'Full',
+          permissions: ['contacts.write'],
+          keySource: { kind: 'certificate', certificates: [certs.messaging] },
+        },
+        {
+          name: 'scheduler',
+          applicationId: IDS.scheduler,
+          realm: 'contoso.com',
+          trustLevel: 'User',
+          keySource: { kind: 'certificate', certificates: [certs.scheduler] },
+        },
+        {
+          name: 'other',
+          applicationId: IDS.other,
+          realm: 'contoso.com',
+          trustLevel: 'Application',
+          requireUniqueJti: true,
+          keySource: { kind: 'certificate', certificates: [certs.other] },
+        },
       ],
     });
     app = protectedApp(suite.contacts, mode);
@@ -46,10 +66,27 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
   });
 
   const now = () => Math.floor(clock() / 1000);
-  const claims = (extra: Record<string, unknown> = {}) => ({ aud: AUD, iss: MESSAGING, nameid: MESSAGING, nbf: now(), iat: now(), exp: now() + 300, jti: `j-${Math.random()}`, ...extra });
-  const header = (extra: Record<string, unknown> = {}) => ({ alg: 'RS256', typ: 'JWT', x5t: messagingX5t, kid: messagingKid, ...extra });
-  const mint = (user?: { upn?: string; nameid?: string; smtp?: string }, from: 'messaging' | 'scheduler' | 'other' = 'messaging') =>
-    suite[from].issuer.mint({ audience: CONTACTS_AUDIENCE, ...(user && { user }) }).then((m) => m.token);
+  const claims = (extra: Record<string, unknown> = {}) => ({
+    aud: AUD,
+    iss: MESSAGING,
+    nameid: MESSAGING,
+    nbf: now(),
+    iat: now(),
+    exp: now() + 300,
+    jti: `j-${Math.random()}`,
+    ...extra,
+  });
+  const header = (extra: Record<string, unknown> = {}) => ({
+    alg: 'RS256',
+    typ: 'JWT',
+    x5t: messagingX5t,
+    kid: messagingKid,
+    ...extra,
+  });
+  const mint = (
+    user?: { upn?: string; nameid?: string; smtp?: string },
+    from: 'messaging' | 'scheduler' | 'other' = 'messaging',
+  ) => suite[from].issuer.mint({ audience: CONTACTS_AUDIENCE, ...(user && { user }) }).then((m) => m.token);
   const lastCode = () => suite.events.filter((e) => e.type === 'rejected').at(-1)?.code;
 
   async function expectRefused(req: request.Test, status: number, code: string, error?: string) {
@@ -57,7 +94,14 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     expect(res.status).toBe(status);
     const challenge = res.headers['www-authenticate'];
     if (status === 503) expect(challenge).toBeUndefined();
-    else expect(challenge).toEqual(error ? expect.stringMatching(new RegExp(`^${escape(CHALLENGE)}, error="${error}", error_description="(?:[^"\\\\]|\\\\.)+"$`)) : CHALLENGE);
+    else
+      expect(challenge).toEqual(
+        error
+          ? expect.stringMatching(
+              new RegExp(`^${escape(CHALLENGE)}, error="${error}", error_description="(?:[^"\\\\]|\\\\.)+"$`),
+            )
+          : CHALLENGE,
+      );
     expect(lastCode()).toBe(code);
     if (mode === 'middleware') expect(res.body.code).toBe(code);
     return res;
@@ -67,14 +111,32 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
   describe('accepts', () => {
     it('an app-only token from a Full partner, with a typed principal in req.user', async () => {
       const res = await get(await mint()).expect(200);
-      expect(res.body).toMatchObject({ kind: 'app', partner: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', actor: MESSAGING, permissions: ['contacts.write'], source: 'partner' });
+      expect(res.body).toMatchObject({
+        kind: 'app',
+        partner: 'messaging',
+        applicationId: IDS.messaging,
+        realm: 'contoso.com',
+        trustLevel: 'Full',
+        actor: MESSAGING,
+        permissions: ['contacts.write'],
+        source: 'partner',
+      });
       expect(res.body.user).toBeUndefined();
-      expect(suite.events.at(-1)).toEqual({ type: 'accepted', partner: 'messaging', realm: 'contoso.com', cached: false });
+      expect(suite.events.at(-1)).toEqual({
+        type: 'accepted',
+        partner: 'messaging',
+        realm: 'contoso.com',
+        cached: false,
+      });
     });
 
     it('a user-context token from a Full partner for a user of our realm', async () => {
       const res = await get(await mint({ upn: 'alice@contoso.com', nameid: 'S-1-5-21-7' })).expect(200);
-      expect(res.body).toMatchObject({ kind: 'user', user: { upn: 'alice@contoso.com', nameid: 'S-1-5-21-7', id: 'S-1-5-21-7' }, actor: MESSAGING });
+      expect(res.body).toMatchObject({
+        kind: 'user',
+        user: { upn: 'alice@contoso.com', nameid: 'S-1-5-21-7', id: 'S-1-5-21-7' },
+        actor: MESSAGING,
+      });
       expect(suite.events.at(-1)).toMatchObject({ type: 'accepted', userId: 'S-1-5-21-7' });
     });
 
@@ -89,13 +151,15 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       await get(craftToken(header({ kid: undefined }), claims(), messagingKey)).expect(200);
     });
 
-    it('a token whose header names no key at all, trying only that partner\'s keys', async () => {
+    it("a token whose header names no key at all, trying only that partner's keys", async () => {
       await get(craftToken({ alg: 'RS256', typ: 'JWT' }, claims(), messagingKey)).expect(200);
     });
 
     it('a token within the clock skew', async () => {
       await get(craftToken(header(), claims({ nbf: now() + 30, exp: now() + 300 }), messagingKey)).expect(200);
-      await get(craftToken(header(), claims({ nbf: now() - 330, iat: now() - 330, exp: now() - 30 }), messagingKey)).expect(200);
+      await get(
+        craftToken(header(), claims({ nbf: now() - 330, iat: now() - 330, exp: now() - 30 }), messagingKey),
+      ).expect(200);
     });
   });
 
@@ -113,22 +177,32 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     });
 
     it('refuses a malformed Authorization header with 400', async () => {
-      await expectRefused(request(app).get('/whoami').set('Authorization', 'Bearer two tokens'), 400, 'malformed_authorization_header', 'invalid_request');
+      await expectRefused(
+        request(app).get('/whoami').set('Authorization', 'Bearer two tokens'),
+        400,
+        'malformed_authorization_header',
+        'invalid_request',
+      );
     });
 
     it('refuses two Authorization headers with 400: Node keeps the first, a proxy in front may have read the last', async () => {
       const token = await mint();
       // An array makes Node's client send one header line per value (supertest types allow it for Cookie only).
-      const twice = (second: string) => request(app).get('/whoami').set('Authorization', [`Bearer ${token}`, second] as unknown as string);
+      const twice = (second: string) =>
+        request(app)
+          .get('/whoami')
+          .set('Authorization', [`Bearer ${token}`, second] as unknown as string);
       await expectRefused(twice(`Bearer ${token}`), 400, 'malformed_authorization_header', 'invalid_request');
       await expectRefused(twice('Basic dXNlcjpwYXNz'), 400, 'malformed_authorization_header', 'invalid_request');
     });
 
-    it('answers token_too_large below Node\'s own header limit with the default maxTokenBytes', async () => {
+    it("answers token_too_large below Node's own header limit with the default maxTokenBytes", async () => {
       const s2s = suite.contacts;
       const defaults = createS2SAuth({ ...s2s.config, tokens: { ...s2s.config.tokens, maxTokenBytes: undefined } });
       expect(defaults.config.tokens.maxTokenBytes).toBe(8192);
-      const res = await request(protectedApp(defaults, mode)).get('/whoami').set('Authorization', `Bearer ${'a'.repeat(12000)}`);
+      const res = await request(protectedApp(defaults, mode))
+        .get('/whoami')
+        .set('Authorization', `Bearer ${'a'.repeat(12000)}`);
       expect(res.status).toBe(401);
       expect(res.headers['www-authenticate']).toMatch(/error="invalid_token"/);
       if (mode === 'middleware') expect(res.body.code).toBe('token_too_large');
@@ -136,17 +210,32 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
 
     it('refuses a token in the query string with 400', async () => {
       const token = await mint();
-      await expectRefused(request(app).get(`/whoami?access_token=${token}`), 400, 'token_in_query_or_body', 'invalid_request');
+      await expectRefused(
+        request(app).get(`/whoami?access_token=${token}`),
+        400,
+        'token_in_query_or_body',
+        'invalid_request',
+      );
     });
 
     it('refuses a token in the body with 400, even beside a valid header', async () => {
       const token = await mint();
-      await expectRefused(request(app).post('/whoami').set('Authorization', `Bearer ${token}`).send({ access_token: token }), 400, 'token_in_query_or_body', 'invalid_request');
+      await expectRefused(
+        request(app).post('/whoami').set('Authorization', `Bearer ${token}`).send({ access_token: token }),
+        400,
+        'token_in_query_or_body',
+        'invalid_request',
+      );
     });
 
     it('refuses a token that is not a JWS', async () => {
       await expectRefused(get('abc.def'), 401, 'token_malformed', 'invalid_token');
-      await expectRefused(get(`${Buffer.from('[1]').toString('base64url')}.e30.c2ln`), 401, 'token_malformed', 'invalid_token');
+      await expectRefused(
+        get(`${Buffer.from('[1]').toString('base64url')}.e30.c2ln`),
+        401,
+        'token_malformed',
+        'invalid_token',
+      );
     });
 
     it('refuses an oversized token before parsing it', async () => {
@@ -162,7 +251,11 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       await expectRefused(get(token, '/admin'), 403, 'permission_denied', 'insufficient_scope');
       await expectRefused(get(other, '/admin'), 403, 'permission_denied', 'insufficient_scope');
       const again = await get(token).expect(200);
-      expect(again.body).toMatchObject({ kind: 'user', permissions: ['contacts.write'], user: { upn: 'alice@contoso.com', id: 'alice@contoso.com' } });
+      expect(again.body).toMatchObject({
+        kind: 'user',
+        permissions: ['contacts.write'],
+        user: { upn: 'alice@contoso.com', id: 'alice@contoso.com' },
+      });
       expect(again.body.claims.nameid).toBeUndefined();
       expect(suite.contacts.partners.get('messaging')!.config.permissions).toEqual(['contacts.write']);
     });
@@ -170,22 +263,47 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
 
   describe('algorithms and keys', () => {
     it('refuses alg "none"', async () => {
-      await expectRefused(get(craftToken({ alg: 'none', typ: 'JWT' }, claims(), 'none')), 401, 'algorithm_not_allowed', 'invalid_token');
+      await expectRefused(
+        get(craftToken({ alg: 'none', typ: 'JWT' }, claims(), 'none')),
+        401,
+        'algorithm_not_allowed',
+        'invalid_token',
+      );
     });
 
-    it('refuses HS256 keyed with the partner\'s public key', async () => {
+    it("refuses HS256 keyed with the partner's public key", async () => {
       const publicPem = suite.messaging.signingKeys.active().publicKey.export({ type: 'spki', format: 'pem' });
-      await expectRefused(get(craftToken(header({ alg: 'HS256' }), claims(), { hmac: publicPem })), 401, 'algorithm_not_allowed', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header({ alg: 'HS256' }), claims(), { hmac: publicPem })),
+        401,
+        'algorithm_not_allowed',
+        'invalid_token',
+      );
       const certPem = suite.messaging.signingKeys.active().pem;
-      await expectRefused(get(craftToken(header({ alg: 'HS256' }), claims(), { hmac: certPem })), 401, 'algorithm_not_allowed', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header({ alg: 'HS256' }), claims(), { hmac: certPem })),
+        401,
+        'algorithm_not_allowed',
+        'invalid_token',
+      );
     });
 
     it('refuses an unknown algorithm', async () => {
-      await expectRefused(get(craftToken(header({ alg: 'RS1024' }), claims(), messagingKey)), 401, 'algorithm_not_allowed', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header({ alg: 'RS1024' }), claims(), messagingKey)),
+        401,
+        'algorithm_not_allowed',
+        'invalid_token',
+      );
     });
 
     it('refuses a crit header', async () => {
-      await expectRefused(get(craftToken(header({ crit: ['exp'] }), claims(), messagingKey)), 401, 'crit_header_refused', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header({ crit: ['exp'] }), claims(), messagingKey)),
+        401,
+        'crit_header_refused',
+        'invalid_token',
+      );
     });
 
     it('ignores keys embedded in the token header (jwk, jku, x5u, x5c)', async () => {
@@ -194,14 +312,45 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       const evil = parseCertificate(attackerCert.certificatePem, 'evil');
       const evilKey = createPrivateKey(attackerCert.privateKeyPem);
       const jwk = { ...attacker.publicKey.export({ format: 'jwk' }), kid: 'evil' };
-      await expectRefused(get(craftToken({ alg: 'RS256', kid: 'evil', jwk }, claims(), attacker.privateKey)), 401, 'key_not_found', 'invalid_token');
-      await expectRefused(get(craftToken({ alg: 'RS256', jwk }, claims(), attacker.privateKey)), 401, 'signature_invalid', 'invalid_token');
-      await expectRefused(get(craftToken({ alg: 'RS256', x5c: [evil.der.toString('base64')] }, claims(), evilKey)), 401, 'signature_invalid', 'invalid_token');
-      await expectRefused(get(craftToken({ alg: 'RS256', jku: 'https://evil.example/jwks', x5u: 'https://evil.example/c' }, claims(), evilKey)), 401, 'signature_invalid', 'invalid_token');
+      await expectRefused(
+        get(craftToken({ alg: 'RS256', kid: 'evil', jwk }, claims(), attacker.privateKey)),
+        401,
+        'key_not_found',
+        'invalid_token',
+      );
+      await expectRefused(
+        get(craftToken({ alg: 'RS256', jwk }, claims(), attacker.privateKey)),
+        401,
+        'signature_invalid',
+        'invalid_token',
+      );
+      await expectRefused(
+        get(craftToken({ alg: 'RS256', x5c: [evil.der.toString('base64')] }, claims(), evilKey)),
+        401,
+        'signature_invalid',
+        'invalid_token',
+      );
+      await expectRefused(
+        get(
+          craftToken(
+            { alg: 'RS256', jku: 'https://evil.example/jwks', x5u: 'https://evil.example/c' },
+            claims(),
+            evilKey,
+          ),
+        ),
+        401,
+        'signature_invalid',
+        'invalid_token',
+      );
     });
 
     it('refuses a token naming an unknown kid', async () => {
-      await expectRefused(get(craftToken(header({ kid: 'rotated-away', x5t: undefined }), claims(), messagingKey)), 401, 'key_not_found', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header({ kid: 'rotated-away', x5t: undefined }), claims(), messagingKey)),
+        401,
+        'key_not_found',
+        'invalid_token',
+      );
     });
 
     it('refuses a tampered signature', async () => {
@@ -212,15 +361,30 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       // "other" signs with its own key but claims to be messaging.
       const otherKey = suite.other.signingKeys.active().privateKey;
       const otherCert = suite.other.signingKeys.active();
-      await expectRefused(get(craftToken({ alg: 'RS256', kid: otherCert.kid, x5t: otherCert.x5t }, claims(), otherKey)), 401, 'key_not_found', 'invalid_token');
-      await expectRefused(get(craftToken({ alg: 'RS256' }, claims(), otherKey)), 401, 'signature_invalid', 'invalid_token');
+      await expectRefused(
+        get(craftToken({ alg: 'RS256', kid: otherCert.kid, x5t: otherCert.x5t }, claims(), otherKey)),
+        401,
+        'key_not_found',
+        'invalid_token',
+      );
+      await expectRefused(
+        get(craftToken({ alg: 'RS256' }, claims(), otherKey)),
+        401,
+        'signature_invalid',
+        'invalid_token',
+      );
     });
   });
 
   describe('issuer, realm and audience', () => {
     it('refuses an unknown partner', async () => {
       const iss = `${IDS.contacts}@contoso.com`;
-      await expectRefused(get(craftToken(header(), claims({ iss, nameid: iss }), messagingKey)), 401, 'unknown_partner', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header(), claims({ iss, nameid: iss }), messagingKey)),
+        401,
+        'unknown_partner',
+        'invalid_token',
+      );
     });
 
     it('refuses a disabled partner', async () => {
@@ -237,24 +401,55 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
 
     it('refuses a partner id presented in another realm', async () => {
       const iss = `${IDS.messaging}@fabrikam.com`;
-      await expectRefused(get(craftToken(header(), claims({ iss, nameid: iss }), messagingKey)), 401, 'realm_mismatch', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header(), claims({ iss, nameid: iss }), messagingKey)),
+        401,
+        'realm_mismatch',
+        'invalid_token',
+      );
     });
 
     it('refuses a token addressed to a realm we do not serve', async () => {
-      await expectRefused(get(craftToken(header(), claims({ aud: `${IDS.contacts}/contacts.contoso.com@fabrikam.com` }), messagingKey)), 401, 'realm_mismatch', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header(), claims({ aud: `${IDS.contacts}/contacts.contoso.com@fabrikam.com` }), messagingKey)),
+        401,
+        'realm_mismatch',
+        'invalid_token',
+      );
     });
 
     it('refuses a token for another service or another host', async () => {
-      await expectRefused(get(craftToken(header(), claims({ aud: `${IDS.scheduler}/contacts.contoso.com@contoso.com` }), messagingKey)), 401, 'audience_mismatch', 'invalid_token');
-      await expectRefused(get(craftToken(header(), claims({ aud: `${IDS.contacts}/mail.fabrikam.com@contoso.com` }), messagingKey)), 401, 'audience_mismatch', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header(), claims({ aud: `${IDS.scheduler}/contacts.contoso.com@contoso.com` }), messagingKey)),
+        401,
+        'audience_mismatch',
+        'invalid_token',
+      );
+      await expectRefused(
+        get(craftToken(header(), claims({ aud: `${IDS.contacts}/mail.fabrikam.com@contoso.com` }), messagingKey)),
+        401,
+        'audience_mismatch',
+        'invalid_token',
+      );
     });
 
     it('accepts our principal id in any case (GUIDs) and a host with a port', async () => {
-      await get(craftToken(header(), claims({ aud: `${IDS.contacts.toUpperCase()}/Contacts.Contoso.com:8443@contoso.com` }), messagingKey)).expect(200);
+      await get(
+        craftToken(
+          header(),
+          claims({ aud: `${IDS.contacts.toUpperCase()}/Contacts.Contoso.com:8443@contoso.com` }),
+          messagingKey,
+        ),
+      ).expect(200);
     });
 
     it('refuses an acting nameid that is not the issuer', async () => {
-      await expectRefused(get(craftToken(header(), claims({ nameid: `${IDS.other}@contoso.com` }), messagingKey)), 401, 'actor_mismatch', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header(), claims({ nameid: `${IDS.other}@contoso.com` }), messagingKey)),
+        401,
+        'actor_mismatch',
+        'invalid_token',
+      );
     });
   });
 
@@ -273,11 +468,21 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     });
 
     it('refuses a token that is not yet valid', async () => {
-      await expectRefused(get(craftToken(header(), claims({ nbf: now() + 120, exp: now() + 400 }), messagingKey)), 401, 'token_not_yet_valid', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header(), claims({ nbf: now() + 120, exp: now() + 400 }), messagingKey)),
+        401,
+        'token_not_yet_valid',
+        'invalid_token',
+      );
     });
 
-    it('refuses an over-long token (node-sp-auth\'s 24 h window)', async () => {
-      await expectRefused(get(craftToken(header(), claims({ nbf: now() - 12 * 3600, exp: now() + 12 * 3600 }), messagingKey)), 401, 'lifetime_too_long', 'invalid_token');
+    it("refuses an over-long token (node-sp-auth's 24 h window)", async () => {
+      await expectRefused(
+        get(craftToken(header(), claims({ nbf: now() - 12 * 3600, exp: now() + 12 * 3600 }), messagingKey)),
+        401,
+        'lifetime_too_long',
+        'invalid_token',
+      );
     });
 
     it.each([
@@ -285,7 +490,12 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       ['exp before nbf', { nbf: 2_000_000_000, exp: 1_999_999_999 }],
       ['string times from a partner not configured for legacy forms', { nbf: '1764072000', exp: '1764072300' }],
     ])('refuses %s as malformed', async (_label, extra) => {
-      await expectRefused(get(craftToken(header(), claims(extra), messagingKey)), 401, 'token_malformed', 'invalid_token');
+      await expectRefused(
+        get(craftToken(header(), claims(extra), messagingKey)),
+        401,
+        'token_malformed',
+        'invalid_token',
+      );
     });
   });
 
@@ -300,11 +510,21 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     });
 
     it('refuses a User-trust partner naming a user on its own authority', async () => {
-      await expectRefused(get(await mint({ upn: 'alice@contoso.com' }, 'scheduler')), 403, 'user_context_not_allowed', 'insufficient_scope');
+      await expectRefused(
+        get(await mint({ upn: 'alice@contoso.com' }, 'scheduler')),
+        403,
+        'user_context_not_allowed',
+        'insufficient_scope',
+      );
     });
 
     it('refuses an Application-trust partner naming a user on its own authority', async () => {
-      await expectRefused(get(await mint({ upn: 'alice@contoso.com' }, 'other')), 403, 'user_context_not_allowed', 'insufficient_scope');
+      await expectRefused(
+        get(await mint({ upn: 'alice@contoso.com' }, 'other')),
+        403,
+        'user_context_not_allowed',
+        'insufficient_scope',
+      );
     });
 
     it('accepts an app-only call from an Application-trust partner', async () => {
@@ -312,7 +532,12 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     });
 
     it('refuses a Full partner naming a user of another realm, or one whose realm it does not show', async () => {
-      await expectRefused(get(await mint({ upn: 'mallory@fabrikam.com' })), 403, 'user_realm_mismatch', 'insufficient_scope');
+      await expectRefused(
+        get(await mint({ upn: 'mallory@fabrikam.com' })),
+        403,
+        'user_realm_mismatch',
+        'insufficient_scope',
+      );
       await expectRefused(get(await mint({ nameid: 'S-1-5-21-9' })), 403, 'user_realm_mismatch', 'insufficient_scope');
     });
   });
@@ -327,31 +552,56 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
     it('refuses a token without jti from such a partner', async () => {
       const otherKey = suite.other.signingKeys.active().privateKey;
       const iss = `${IDS.other}@contoso.com`;
-      await expectRefused(get(craftToken({ alg: 'RS256' }, claims({ iss, nameid: iss, jti: undefined }), otherKey)), 401, 'token_malformed', 'invalid_token');
+      await expectRefused(
+        get(craftToken({ alg: 'RS256' }, claims({ iss, nameid: iss, jti: undefined }), otherKey)),
+        401,
+        'token_malformed',
+        'invalid_token',
+      );
     });
   });
 
   describe('guards', () => {
     it('requireUser refuses an app-only call', async () => {
-      const res = await expectRefused(get(await mint(), '/user-only'), 403, 'user_context_required', 'insufficient_scope');
+      const res = await expectRefused(
+        get(await mint(), '/user-only'),
+        403,
+        'user_context_required',
+        'insufficient_scope',
+      );
       expect(res.body.code).toBe('user_context_required');
       await get(await mint({ upn: 'alice@contoso.com' }), '/user-only').expect(200);
     });
 
     it('requireAppOnly refuses a user-context call', async () => {
-      await expectRefused(get(await mint({ upn: 'alice@contoso.com' }), '/app-only'), 403, 'app_only_required', 'insufficient_scope');
+      await expectRefused(
+        get(await mint({ upn: 'alice@contoso.com' }), '/app-only'),
+        403,
+        'app_only_required',
+        'insufficient_scope',
+      );
       await get(await mint(), '/app-only').expect(200);
     });
 
     it('requireTrustLevel refuses a lower trust level', async () => {
-      await expectRefused(get(await mint(undefined, 'other'), '/full-only'), 403, 'trust_level_insufficient', 'insufficient_scope');
+      await expectRefused(
+        get(await mint(undefined, 'other'), '/full-only'),
+        403,
+        'trust_level_insufficient',
+        'insufficient_scope',
+      );
       await get(await mint(), '/full-only').expect(200);
     });
 
     it('requirePermission refuses a partner without the permission', async () => {
       await get(await mint(), '/write').expect(200);
       await expectRefused(get(await mint(), '/admin'), 403, 'permission_denied', 'insufficient_scope');
-      await expectRefused(get(await mint(undefined, 'other'), '/write'), 403, 'permission_denied', 'insufficient_scope');
+      await expectRefused(
+        get(await mint(undefined, 'other'), '/write'),
+        403,
+        'permission_denied',
+        'insufficient_scope',
+      );
     });
   });
 

@@ -11,7 +11,14 @@ import { manualClock, serviceConfig } from '../helpers/service';
 import { KeyServer } from '../helpers/key-server';
 import { craftToken } from '../helpers/tokens';
 
-const KEY_SOURCES = { allowInsecureHosts: ['127.0.0.1'], ttlSeconds: 600, refreshCooldownSeconds: 30, staleIfErrorSeconds: 3600, timeoutMs: 300, maxResponseBytes: 64 * 1024 };
+const KEY_SOURCES = {
+  allowInsecureHosts: ['127.0.0.1'],
+  ttlSeconds: 600,
+  refreshCooldownSeconds: 30,
+  staleIfErrorSeconds: 3600,
+  timeoutMs: 300,
+  maxResponseBytes: 64 * 1024,
+};
 
 describe.each(['passport', 'middleware'] as const)('partner key sources on a real loopback server (%s)', (mode) => {
   const server = new KeyServer();
@@ -28,14 +35,30 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
   });
   afterAll(() => server.stop());
 
-  async function setUp(keySource: PartnerConfigInput['keySource'], partner: Partial<PartnerConfigInput> = {}, keySources = KEY_SOURCES) {
+  async function setUp(
+    keySource: PartnerConfigInput['keySource'],
+    partner: Partial<PartnerConfigInput> = {},
+    keySources = KEY_SOURCES,
+  ) {
     clock = manualClock(Date.now()); // messaging mints with the real clock
     events = [];
     server.mode = 'ok';
     server.requests = 0;
     server.document = messaging.jwks();
     contacts = createS2SAuth(
-      await serviceConfig('contacts', { keySources, partners: [{ name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', keySource, ...partner }] }),
+      await serviceConfig('contacts', {
+        keySources,
+        partners: [
+          {
+            name: 'messaging',
+            applicationId: IDS.messaging,
+            realm: 'contoso.com',
+            trustLevel: 'Full',
+            keySource,
+            ...partner,
+          },
+        ],
+      }),
       { clock, onEvent: onlyDecisions(events) },
     );
     app = protectedApp(contacts, mode);
@@ -54,14 +77,20 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
   });
 
   it('reads id, realm and keys from a metadata document URL', async () => {
-    await setUp({ kind: 'metadata', url: server.url('/metadata/json/1') }, { applicationId: undefined, realm: undefined });
+    await setUp(
+      { kind: 'metadata', url: server.url('/metadata/json/1') },
+      { applicationId: undefined, realm: undefined },
+    );
     server.document = messaging.metadataDocument();
     const res = await call(await mint()).expect(200);
     expect(res.body).toMatchObject({ partner: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com' });
   });
 
   it('reads SharePoint-style metadata (keyValue, "Signing", no keyinfo, realm only in issuer)', async () => {
-    await setUp({ kind: 'metadata', url: server.url('/metadata/json/1') }, { applicationId: undefined, realm: undefined });
+    await setUp(
+      { kind: 'metadata', url: server.url('/metadata/json/1') },
+      { applicationId: undefined, realm: undefined },
+    );
     const doc = messaging.metadataDocument();
     server.document = {
       serviceName: doc.serviceName,
@@ -77,7 +106,19 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     const key = messaging.signingKeys.active().privateKey;
     const now = Math.floor(clock() / 1000);
     const stranger = `${IDS.messaging}@contoso.com`;
-    const res = await call(craftToken({ alg: 'RS256' }, { aud: `${IDS.contacts}/contacts.contoso.com@contoso.com`, iss: stranger, nameid: stranger, nbf: now, exp: now + 60 }, key));
+    const res = await call(
+      craftToken(
+        { alg: 'RS256' },
+        {
+          aud: `${IDS.contacts}/contacts.contoso.com@contoso.com`,
+          iss: stranger,
+          nameid: stranger,
+          nbf: now,
+          exp: now + 60,
+        },
+        key,
+      ),
+    );
     expect(res.status).toBe(401);
     expect(lastCode()).toBe('unknown_partner');
     expect(server.requests).toBe(0);
@@ -101,7 +142,17 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     clock.advance(31_000); // past the cooldown that follows the first fetch
     const key = messaging.signingKeys.active().privateKey;
     const now = Math.floor(clock() / 1000);
-    const forged = (kid: string) => craftToken({ alg: 'RS256', kid }, { aud: `${IDS.contacts}/contacts.contoso.com@contoso.com`, iss: `${IDS.messaging}@contoso.com`, nbf: now, exp: now + 60 }, key);
+    const forged = (kid: string) =>
+      craftToken(
+        { alg: 'RS256', kid },
+        {
+          aud: `${IDS.contacts}/contacts.contoso.com@contoso.com`,
+          iss: `${IDS.messaging}@contoso.com`,
+          nbf: now,
+          exp: now + 60,
+        },
+        key,
+      );
     for (let i = 0; i < 25; i++) {
       const res = await call(forged(`random-${i}`));
       expect(res.status).toBe(401);
@@ -168,8 +219,19 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     const start = setUp({ kind: 'jwks', url: server.url() }, {}, { ...KEY_SOURCES, allowInsecureHosts: [] });
     await expect(start).rejects.toMatchObject({ name: 'ConfigError', path: 'partners[0].keySource.url' });
     await setUp({ kind: 'certificate', certificates: [messaging.config.signing.certificate] });
-    expect(() => contacts.partners.add({ name: 'other', applicationId: IDS.other, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'http://10.0.0.1/keys' } })).toThrow(
-      expect.objectContaining({ path: 'keySource.url', message: expect.stringMatching(/plain http to 10\.0\.0\.1 is refused/) }),
+    expect(() =>
+      contacts.partners.add({
+        name: 'other',
+        applicationId: IDS.other,
+        realm: 'contoso.com',
+        trustLevel: 'Full',
+        keySource: { kind: 'jwks', url: 'http://10.0.0.1/keys' },
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        path: 'keySource.url',
+        message: expect.stringMatching(/plain http to 10\.0\.0\.1 is refused/),
+      }),
     );
     expect(server.requests).toBe(0);
   });
@@ -183,7 +245,10 @@ describe('fetching key documents', () => {
 
   it('refuses plain http to a host not explicitly allowed, with the reason insecure_url', async () => {
     server.requests = 0;
-    await expect(fetchJsonDocument(server.url(), { ...limits, allowInsecureHosts: [] })).rejects.toMatchObject({ name: 'KeySourceError', reason: 'insecure_url' });
+    await expect(fetchJsonDocument(server.url(), { ...limits, allowInsecureHosts: [] })).rejects.toMatchObject({
+      name: 'KeySourceError',
+      reason: 'insecure_url',
+    });
     expect(server.requests).toBe(0);
   });
 
@@ -195,7 +260,9 @@ describe('fetching key documents', () => {
 
   it('refuses a redirect to another host', async () => {
     server.mode = 'redirect-other';
-    await expect(fetchJsonDocument(server.url('/keys'), limits)).rejects.toThrow(/redirects to another origin \(http:\/\/localhost:\d+\); refused/);
+    await expect(fetchJsonDocument(server.url('/keys'), limits)).rejects.toThrow(
+      /redirects to another origin \(http:\/\/localhost:\d+\); refused/,
+    );
   });
 
   it('names the limit an oversized document broke, with or without content-length', async () => {
@@ -208,10 +275,14 @@ describe('fetching key documents', () => {
 
   it('times out a slow source', async () => {
     server.mode = 'slow';
-    await expect(fetchJsonDocument(server.url(), { ...limits, timeoutMs: 200 })).rejects.toThrow(/timed out after 200 ms/);
+    await expect(fetchJsonDocument(server.url(), { ...limits, timeoutMs: 200 })).rejects.toThrow(
+      /timed out after 200 ms/,
+    );
   });
 
   it('refuses http unless the host is allowed', async () => {
-    await expect(fetchJsonDocument(server.url(), { ...limits, allowInsecureHosts: [] })).rejects.toThrow(/only https is allowed/);
+    await expect(fetchJsonDocument(server.url(), { ...limits, allowInsecureHosts: [] })).rejects.toThrow(
+      /only https is allowed/,
+    );
   });
 });

@@ -30,7 +30,9 @@ export interface RunningAuthorizationServer {
  * Starts oidc-provider (test/helpers/oidc-server.mjs) with a fresh RSA signing key. A restart on
  * a given port retries briefly: the port of the process just stopped may not be free yet.
  */
-export async function startAuthorizationServer(options: AuthorizationServerOptions): Promise<RunningAuthorizationServer> {
+export async function startAuthorizationServer(
+  options: AuthorizationServerOptions,
+): Promise<RunningAuthorizationServer> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await startOnce(options);
@@ -45,8 +47,16 @@ async function startOnce(options: AuthorizationServerOptions): Promise<RunningAu
   const kid = randomUUID();
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const file = join(tempDir('s2s-as-'), 'config.json');
-  writeFileSync(file, JSON.stringify({ ...options, signingKey: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' } }));
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'oidc-server.mjs'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      ...options,
+      signingKey: { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' },
+    }),
+  );
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'oidc-server.mjs'), file], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const started = await new Promise<{ port: number; issuer: string }>((resolve, reject) => {

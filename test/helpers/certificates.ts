@@ -14,7 +14,11 @@ export async function writeCertificate(
   stem: string,
   options: Partial<CreateCertificateOptions> = {},
 ): Promise<{ certificate: string; privateKey: string; certificatePem: string; privateKeyPem: string }> {
-  const { certificatePem, privateKeyPem } = await createOAuthCertificate({ realm: 'contoso.com', name: stem, ...options });
+  const { certificatePem, privateKeyPem } = await createOAuthCertificate({
+    realm: 'contoso.com',
+    name: stem,
+    ...options,
+  });
   const certificate = join(dir, `${stem}-cert.pem`);
   const privateKey = join(dir, `${stem}-key.pem`);
   writeFileSync(certificate, certificatePem);

@@ -14,7 +14,15 @@ export function recordExplainParity(verifier: TokenVerifier): () => Promise<stri
   const compare = (token: string, error: unknown) => {
     if (!(error instanceof TokenError)) return;
     inspectForSecrets(`refusal ${error.code}`, { message: error.message, headers: error.headers, claim: error.claim });
-    checks.push(verifier.explain(token).then((explained) => (explained.error?.code === error.code ? undefined : `verify: ${error.code}, explain: ${explained.error?.code ?? 'accepted'}`)));
+    checks.push(
+      verifier
+        .explain(token)
+        .then((explained) =>
+          explained.error?.code === error.code
+            ? undefined
+            : `verify: ${error.code}, explain: ${explained.error?.code ?? 'accepted'}`,
+        ),
+    );
   };
   verifier.authenticate = (token: string) => {
     let result: ReturnType<TokenVerifier['authenticate']>;

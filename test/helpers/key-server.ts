@@ -41,7 +41,10 @@ export class KeyServer {
         res.writeHead(500).end('down');
         return;
       case 'slow':
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.document)), 2000).unref();
+        setTimeout(
+          () => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(this.document)),
+          2000,
+        ).unref();
         return;
       case 'huge':
         // No content-length: the cap must hold while streaming too.

@@ -31,7 +31,13 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
         useGrantedResource: () => true,
         getResourceServerInfo: (_ctx, resourceIndicator) => {
           if (!(resourceIndicator in config.resources)) throw new errors.InvalidTarget();
-          return { scope: config.resources[resourceIndicator], audience: config.audiences?.[resourceIndicator] ?? resourceIndicator, accessTokenTTL: 300, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } };
+          return {
+            scope: config.resources[resourceIndicator],
+            audience: config.audiences?.[resourceIndicator] ?? resourceIndicator,
+            accessTokenTTL: 300,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: 'RS256' } },
+          };
         },
       },
     },
@@ -51,9 +57,17 @@ server.listen(config.port ?? 0, '127.0.0.1', () => {
       const missing = details.prompt.details;
       grant.addOIDCScope(['openid', ...(missing.missingOIDCScope ?? [])].join(' '));
       const resource = details.params.resource ?? Object.keys(config.resources)[0];
-      grant.addResourceScope(resource, (missing.missingResourceScopes?.[resource] ?? config.resources[resource].split(' ')).join(' '));
+      grant.addResourceScope(
+        resource,
+        (missing.missingResourceScopes?.[resource] ?? config.resources[resource].split(' ')).join(' '),
+      );
       const grantId = await grant.save();
-      await provider.interactionFinished(req, res, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        req,
+        res,
+        { login: { accountId }, consent: { grantId } },
+        { mergeWithLastSubmission: false },
+      );
     } catch (error) {
       res.statusCode = 500;
       res.end(String(error));

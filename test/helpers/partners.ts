@@ -26,7 +26,11 @@ export interface Suite {
 }
 
 export async function createSuite(
-  options: { partners?: (certs: Record<'messaging' | 'scheduler' | 'other', PemSource>) => PartnerConfigInput[]; contacts?: Partial<S2SConfigInput>; clock?: Clock } = {},
+  options: {
+    partners?: (certs: Record<'messaging' | 'scheduler' | 'other', PemSource>) => PartnerConfigInput[];
+    contacts?: Partial<S2SConfigInput>;
+    clock?: Clock;
+  } = {},
 ): Promise<Suite> {
   const clockOption = options.clock ? { clock: options.clock } : {};
   const configs = {
@@ -34,13 +38,33 @@ export async function createSuite(
     scheduler: await serviceConfig('scheduler'),
     other: await serviceConfig('other'),
   };
-  const certs = { messaging: configs.messaging.signing!.certificate, scheduler: configs.scheduler.signing!.certificate, other: configs.other.signing!.certificate };
+  const certs = {
+    messaging: configs.messaging.signing!.certificate,
+    scheduler: configs.scheduler.signing!.certificate,
+    other: configs.other.signing!.certificate,
+  };
   const partners = options.partners?.(certs) ?? [
-    { name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', permissions: ['contacts.read', 'contacts.write'], keySource: { kind: 'certificate', certificates: [certs.messaging] } },
-    { name: 'scheduler', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'User', keySource: { kind: 'certificate', certificates: [certs.scheduler] } },
+    {
+      name: 'messaging',
+      applicationId: IDS.messaging,
+      realm: 'contoso.com',
+      trustLevel: 'Full',
+      permissions: ['contacts.read', 'contacts.write'],
+      keySource: { kind: 'certificate', certificates: [certs.messaging] },
+    },
+    {
+      name: 'scheduler',
+      applicationId: IDS.scheduler,
+      realm: 'contoso.com',
+      trustLevel: 'User',
+      keySource: { kind: 'certificate', certificates: [certs.scheduler] },
+    },
   ];
   const events: VerificationEvent[] = [];
-  const contacts = createS2SAuth(await serviceConfig('contacts', { partners, ...options.contacts }), { ...clockOption, onEvent: onlyDecisions(events) });
+  const contacts = createS2SAuth(await serviceConfig('contacts', { partners, ...options.contacts }), {
+    ...clockOption,
+    onEvent: onlyDecisions(events),
+  });
   return {
     contacts,
     explainDisagreements: recordExplainParity(contacts.verifier),
@@ -53,7 +77,10 @@ export async function createSuite(
 
 /** Renders errors the way a user's handler would: status, headers, and the stable code. */
 export const errorHandler: ErrorRequestHandler = (err: TokenError, _req, res, _next) => {
-  res.status(err.status ?? 500).set(err.headers ?? {}).json({ code: err.code ?? 'internal' });
+  res
+    .status(err.status ?? 500)
+    .set(err.headers ?? {})
+    .json({ code: err.code ?? 'internal' });
 };
 
 /** An app protecting `/whoami` (and guarded variants) with either the Passport strategy or the plain middleware. */

@@ -25,7 +25,12 @@ export function findSecrets(text: string): string[] {
 /** Records any secret in `value` (a string, an error, an event or a header set), seen at `where`. */
 export function inspectForSecrets(where: string, value: unknown): void {
   inspected++;
-  const text = value instanceof Error ? `${value.message} ${JSON.stringify(value)}` : typeof value === 'string' ? value : JSON.stringify(value);
+  const text =
+    value instanceof Error
+      ? `${value.message} ${JSON.stringify(value)}`
+      : typeof value === 'string'
+        ? value
+        : JSON.stringify(value);
   for (const found of findSecrets(text ?? '')) leaks.push(`${where}: ${found}`);
 }
 

@@ -7,7 +7,9 @@ import { IDS, tempDir, writeCertificate } from './certificates';
  * A controllable clock for tests: starts at `start` (ms; default: now, to the second, so the
  * certificates tests create are valid at it) and moves only when told.
  */
-export function manualClock(start = Math.floor(Date.now() / 1000) * 1000): Clock & { set(ms: number): void; advance(ms: number): void } {
+export function manualClock(
+  start = Math.floor(Date.now() / 1000) * 1000,
+): Clock & { set(ms: number): void; advance(ms: number): void } {
   let now = start;
   const clock = (() => now) as Clock & { set(ms: number): void; advance(ms: number): void };
   clock.set = (ms) => (now = ms);
@@ -32,6 +34,10 @@ export async function serviceConfig(
 }
 
 /** A ready service with a fresh certificate. */
-export async function createService(name: keyof typeof IDS, overrides: Partial<S2SConfigInput> = {}, clock?: Clock): Promise<S2SAuth> {
+export async function createService(
+  name: keyof typeof IDS,
+  overrides: Partial<S2SConfigInput> = {},
+  clock?: Clock,
+): Promise<S2SAuth> {
   return createS2SAuth(await serviceConfig(name, overrides), clock ? { clock } : {});
 }

@@ -49,7 +49,11 @@ export class StaticAuthorizationServer {
   /** A token signed with this server's key, with `iss` = its issuer. */
   sign(claims: Record<string, unknown>, header: Record<string, unknown> = { kid: this.kid }): string {
     const now = Math.floor(Date.now() / 1000);
-    return craftToken({ alg: 'RS256', typ: 'JWT', ...header }, { iss: this.issuer ?? this.origin, nbf: now, iat: now, exp: now + 300, ...claims }, this.privateKey);
+    return craftToken(
+      { alg: 'RS256', typ: 'JWT', ...header },
+      { iss: this.issuer ?? this.origin, nbf: now, iat: now, exp: now + 300, ...claims },
+      this.privateKey,
+    );
   }
 
   async stop(): Promise<void> {
@@ -65,11 +69,17 @@ export class StaticAuthorizationServer {
       res.on('close', () => this.pending--);
       return;
     }
-    const json = (value: unknown): void => void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
+    const json = (value: unknown): void =>
+      void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     if (req.url === '/metadata') {
       const issuer = this.issuer ?? this.origin;
       const jwksUri = this.metadataIsJwks ? this.metadataUrl : `${this.origin}/jwks`;
-      return json({ issuer, jwks_uri: jwksUri, token_endpoint: `${this.origin}/token`, ...(this.metadataIsJwks && { keys: [this.publicJwk] }) });
+      return json({
+        issuer,
+        jwks_uri: jwksUri,
+        token_endpoint: `${this.origin}/token`,
+        ...(this.metadataIsJwks && { keys: [this.publicJwk] }),
+      });
     }
     if (req.url === '/jwks') return json({ keys: [this.publicJwk] });
     if (req.url === '/token') {

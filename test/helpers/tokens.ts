@@ -7,12 +7,19 @@ const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('bas
  * embedded keys, wrong claims. `key` signs RS256/ES256 (node:crypto), an HMAC secret signs HS256,
  * and `'none'` leaves the signature empty.
  */
-export function craftToken(header: Record<string, unknown>, payload: Record<string, unknown> | string, key: KeyObject | { hmac: string | Buffer } | 'none'): string {
+export function craftToken(
+  header: Record<string, unknown>,
+  payload: Record<string, unknown> | string,
+  key: KeyObject | { hmac: string | Buffer } | 'none',
+): string {
   // A string payload is sent as raw JSON text, for what JSON.stringify cannot write (e.g. 1e999).
   const input = `${b64(header)}.${typeof payload === 'string' ? Buffer.from(payload).toString('base64url') : b64(payload)}`;
   if (key === 'none') return `${input}.`;
   if ('hmac' in key) return `${input}.${createHmac('sha256', key.hmac).update(input).digest('base64url')}`;
-  const signature = header.alg === 'ES256' ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }) : sign('sha256', Buffer.from(input), key);
+  const signature =
+    header.alg === 'ES256'
+      ? sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })
+      : sign('sha256', Buffer.from(input), key);
   return `${input}.${signature.toString('base64url')}`;
 }
 

@@ -8,16 +8,24 @@ const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: roo
 
 describe('the published package', () => {
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist', 'index.js'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    if (!existsSync(join(root, 'dist', 'index.js')))
+      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   });
 
   it('loads with require()', () => {
-    const out = node(['-e', "const m = require('s2s-oauth'); console.log(typeof m.createS2SAuth, typeof m.loadConfig, typeof m.ConfigError)"]);
+    const out = node([
+      '-e',
+      "const m = require('s2s-oauth'); console.log(typeof m.createS2SAuth, typeof m.loadConfig, typeof m.ConfigError)",
+    ]);
     expect(out.trim()).toBe('function function function');
   });
 
   it('loads with import', () => {
-    const out = node(['--input-type=module', '-e', "import { createS2SAuth, TokenError } from 's2s-oauth'; console.log(typeof createS2SAuth, typeof TokenError)"]);
+    const out = node([
+      '--input-type=module',
+      '-e',
+      "import { createS2SAuth, TokenError } from 's2s-oauth'; console.log(typeof createS2SAuth, typeof TokenError)",
+    ]);
     expect(out.trim()).toBe('function function');
   });
 

@@ -9,23 +9,77 @@ import ts from 'typescript';
  */
 const root = join(__dirname, '..', '..');
 
-const RUNTIME = ['ConfigError', 'MemoryReplayStore', 'PartnerFetchError', 'S2SAuth', 'TOKEN_ERROR_CODES', 'TokenError', 'createOAuthCertificate', 'createS2SAuth', 'loadConfig', 'parseConfig'];
+const RUNTIME = [
+  'ConfigError',
+  'MemoryReplayStore',
+  'PartnerFetchError',
+  'S2SAuth',
+  'TOKEN_ERROR_CODES',
+  'TokenError',
+  'createOAuthCertificate',
+  'createS2SAuth',
+  'loadConfig',
+  'parseConfig',
+];
 const TYPES_ONLY = [
-  'AuthorizationServerConfig', 'BearerErrorValue', 'CertificateEvent', 'CheckStep', 'Clock', 'ConfigIssue', 'CreateCertificateOptions', 'EventSink',
-  'GetTokenOptions', 'KeySourceConfig', 'KeySourceEvent', 'KeySourceFailure', 'MetadataDocument', 'MetadataKey', 'MetadataRouterOptions', 'MintOptions',
-  'MintedToken', 'OAuthCertificate', 'OutboundEvent', 'PartnerBearerStrategy', 'PartnerConfig', 'PartnerConfigInput', 'PartnerFetch', 'PartnerFetchInit',
-  'PartnerRegistry', 'PemSource', 'Principal', 'ReplayStore', 'ResolvedConfig', 'S2SAuthOptions', 'S2SConfig', 'S2SConfigInput', 'S2SEvent',
-  'SigningAlgorithm', 'SigningCredential', 'SigningKeyRing', 'TokenAudience', 'TokenErrorCode', 'TokenErrorOptions', 'TokenIssuer', 'TokenVerifier',
-  'TrustLevel', 'UserIdentity', 'VerificationEvent',
+  'AuthorizationServerConfig',
+  'BearerErrorValue',
+  'CertificateEvent',
+  'CheckStep',
+  'Clock',
+  'ConfigIssue',
+  'CreateCertificateOptions',
+  'EventSink',
+  'GetTokenOptions',
+  'KeySourceConfig',
+  'KeySourceEvent',
+  'KeySourceFailure',
+  'MetadataDocument',
+  'MetadataKey',
+  'MetadataRouterOptions',
+  'MintOptions',
+  'MintedToken',
+  'OAuthCertificate',
+  'OutboundEvent',
+  'PartnerBearerStrategy',
+  'PartnerConfig',
+  'PartnerConfigInput',
+  'PartnerFetch',
+  'PartnerFetchInit',
+  'PartnerRegistry',
+  'PemSource',
+  'Principal',
+  'ReplayStore',
+  'ResolvedConfig',
+  'S2SAuthOptions',
+  'S2SConfig',
+  'S2SConfigInput',
+  'S2SEvent',
+  'SigningAlgorithm',
+  'SigningCredential',
+  'SigningKeyRing',
+  'TokenAudience',
+  'TokenErrorCode',
+  'TokenErrorOptions',
+  'TokenIssuer',
+  'TokenVerifier',
+  'TrustLevel',
+  'UserIdentity',
+  'VerificationEvent',
 ];
 
 describe('the public entry', () => {
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist', 'index.d.ts'))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    if (!existsSync(join(root, 'dist', 'index.d.ts')))
+      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   });
 
   it('exports exactly these names at run time', () => {
-    const out = execFileSync(process.execPath, ['-e', "console.log(JSON.stringify(Object.keys(require('s2s-oauth')).sort()))"], { cwd: root, encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      ['-e', "console.log(JSON.stringify(Object.keys(require('s2s-oauth')).sort()))"],
+      { cwd: root, encoding: 'utf8' },
+    );
     expect(JSON.parse(out)).toEqual([...RUNTIME].sort());
   });
 

@@ -41,7 +41,9 @@ export class MemoryReplayStore implements ReplayStore {
     const previous = this.seen.get(id);
     if (previous !== undefined && previous > now) return false;
     if (previous === undefined && this.seen.size >= this.maxEntries && !this.sweep(now)) {
-      throw new ReplayStoreFullError(`the in-memory replay store holds ${this.maxEntries} live token ids (replayCache.maxEntries)`);
+      throw new ReplayStoreFullError(
+        `the in-memory replay store holds ${this.maxEntries} live token ids (replayCache.maxEntries)`,
+      );
     }
     this.seen.set(id, expiresAt);
     return true;
@@ -61,7 +63,10 @@ export class MemoryReplayStore implements ReplayStore {
 const REPLAY_STORE_RETRY_AFTER_SECONDS = 1;
 
 function unavailable(cause: unknown): TokenError {
-  return new TokenError('replay_store_unavailable', 'the replay store cannot record the token id right now', { cause, retryAfterSeconds: REPLAY_STORE_RETRY_AFTER_SECONDS });
+  return new TokenError('replay_store_unavailable', 'the replay store cannot record the token id right now', {
+    cause,
+    retryAfterSeconds: REPLAY_STORE_RETRY_AFTER_SECONDS,
+  });
 }
 
 /**
@@ -70,7 +75,12 @@ function unavailable(cause: unknown): TokenError {
  * acceptance of a token id that could not be recorded, never a hung request and never a 500.
  * A synchronous answer stays synchronous (the in-memory store costs no microtask).
  */
-export function rememberWithin(store: ReplayStore, id: string, expiresAt: number, timeoutMs: number): MaybePromise<boolean> {
+export function rememberWithin(
+  store: ReplayStore,
+  id: string,
+  expiresAt: number,
+  timeoutMs: number,
+): MaybePromise<boolean> {
   let answer: boolean | Promise<boolean>;
   try {
     answer = store.remember(id, expiresAt);

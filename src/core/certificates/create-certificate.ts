@@ -21,7 +21,9 @@ export interface CreateCertificateOptions {
  * Creates a self-signed OAuth (token-signing) certificate and its private key, both as PEM.
  * Uses `@peculiar/x509` for the X.509 encoding and WebCrypto for the key pair.
  */
-export async function createOAuthCertificate(options: CreateCertificateOptions): Promise<{ certificatePem: string; privateKeyPem: string }> {
+export async function createOAuthCertificate(
+  options: CreateCertificateOptions,
+): Promise<{ certificatePem: string; privateKeyPem: string }> {
   const algorithm =
     options.keyType === 'ec'
       ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
@@ -33,7 +35,9 @@ export async function createOAuthCertificate(options: CreateCertificateOptions):
   const cn = options.name.replace(/[,+="\\<>;#]/g, (c) => `\\${c}`);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      serialNumber: randomBytes(16).toString('hex').replace(/^[89a-f]/, '1'),
+      serialNumber: randomBytes(16)
+        .toString('hex')
+        .replace(/^[89a-f]/, '1'),
       name: `CN=${cn}`,
       notBefore,
       notAfter,
@@ -48,6 +52,9 @@ export async function createOAuthCertificate(options: CreateCertificateOptions):
     webcrypto as unknown as Crypto,
   );
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const privateKeyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string;
+  const privateKeyPem = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
   return { certificatePem: certificate.toString('pem') + '\n', privateKeyPem };
 }

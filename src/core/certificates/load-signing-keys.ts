@@ -21,7 +21,10 @@ export function loadSigningKeys(signing: S2SConfig['signing'], clock: Clock, env
   };
   if (next && next.effectiveAt.getTime() >= current.notAfter.getTime()) {
     // A gap would leave the service with no valid signing certificate at all.
-    throw new ConfigError('signing.next.effectiveAt', `must be before the current certificate expires (${current.notAfter.toISOString()})`);
+    throw new ConfigError(
+      'signing.next.effectiveAt',
+      `must be before the current certificate expires (${current.notAfter.toISOString()})`,
+    );
   }
   return new SigningKeyRing(current, next, clock);
 }

@@ -42,7 +42,9 @@ function algorithmFor(key: KeyObject): SigningAlgorithm | string {
     return bits >= 2048 ? 'RS256' : `RSA key of ${bits} bits is too weak (at least 2048 required)`;
   }
   if (key.asymmetricKeyType === 'ec') {
-    return details.namedCurve === 'prime256v1' ? 'ES256' : `EC curve ${details.namedCurve} is not supported (P-256 required)`;
+    return details.namedCurve === 'prime256v1'
+      ? 'ES256'
+      : `EC curve ${details.namedCurve} is not supported (P-256 required)`;
   }
   return `${key.asymmetricKeyType} keys are not supported (RSA >= 2048 bits or EC P-256 required)`;
 }
@@ -93,7 +95,9 @@ export function parseCertificate(pem: string, field: string, options: { now?: nu
 export function parseCertificateBundle(pemText: string, field: string): OAuthCertificate[] {
   const blocks = pemText.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
   if (!blocks) throw new ConfigError(field, 'no PEM certificate found');
-  return blocks.map((block, i) => parseCertificate(block, blocks.length > 1 ? `${field} (certificate ${i + 1})` : field));
+  return blocks.map((block, i) =>
+    parseCertificate(block, blocks.length > 1 ? `${field} (certificate ${i + 1})` : field),
+  );
 }
 
 /**

@@ -23,11 +23,16 @@ export function looksLikePem(value: string): boolean {
  * field and the cause, never the text, and never the value of a field that may hold a secret
  * (`secret: true`): not even its path, which may be key material put in the wrong place.
  */
-export function readPemSource(source: PemSource, field: string, options: { secret: boolean; env?: NodeJS.ProcessEnv }): string {
+export function readPemSource(
+  source: PemSource,
+  field: string,
+  options: { secret: boolean; env?: NodeJS.ProcessEnv },
+): string {
   if (typeof source === 'object' && 'pem' in source) return source.pem;
   if (typeof source === 'object' && 'env' in source) {
     const value = (options.env ?? process.env)[source.env];
-    if (value === undefined || value === '') throw new ConfigError(`${field}.env`, `the environment variable ${source.env} is not set`);
+    if (value === undefined || value === '')
+      throw new ConfigError(`${field}.env`, `the environment variable ${source.env} is not set`);
     // A variable may carry its newlines escaped (one-line secrets in .env files and CI settings).
     return value.includes('\\n') && !value.includes('\n') ? value.replace(/\\n/g, '\n') : value;
   }
@@ -35,6 +40,10 @@ export function readPemSource(source: PemSource, field: string, options: { secre
     return readFileSync(source, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
-    throw new ConfigError(field, options.secret ? `cannot read the file this field names (${code})` : `cannot read ${source}: ${code}`, { cause: e });
+    throw new ConfigError(
+      field,
+      options.secret ? `cannot read the file this field names (${code})` : `cannot read ${source}: ${code}`,
+      { cause: e },
+    );
   }
 }

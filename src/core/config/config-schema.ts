@@ -9,7 +9,12 @@ import { looksLikePem } from '../certificates/pem-source';
 
 const nonEmpty = z.string().trim().min(1, 'expected a non-empty string');
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected a name of letters, digits, ".", "_" or "-"');
-const seconds = (max: number) => z.number().int('expected whole seconds').positive('expected a positive number of seconds').max(max, `expected at most ${max} seconds`);
+const seconds = (max: number) =>
+  z
+    .number()
+    .int('expected whole seconds')
+    .positive('expected a positive number of seconds')
+    .max(max, `expected at most ${max} seconds`);
 
 /** The hard cap on the lifetime of a token our issuer mints: one hour. */
 export const MAX_ISSUED_LIFETIME_SECONDS = 3600;
@@ -24,11 +29,17 @@ const pemPath = z
   .string()
   .trim()
   .min(1, 'expected a non-empty string')
-  .refine((v) => !looksLikePem(v), 'this is PEM text, not a file path: write it as { "pem": "..." } or { "env": "VARIABLE" }');
+  .refine(
+    (v) => !looksLikePem(v),
+    'this is PEM text, not a file path: write it as { "pem": "..." } or { "env": "VARIABLE" }',
+  );
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
-const pemSource = z.union([pemPath, z.strictObject({ pem: z.string().min(1, 'expected PEM text') }), z.strictObject({ env: envName })], {
-  error: 'expected a file path, { "pem": "..." } or { "env": "VARIABLE" }',
-});
+const pemSource = z.union(
+  [pemPath, z.strictObject({ pem: z.string().min(1, 'expected PEM text') }), z.strictObject({ env: envName })],
+  {
+    error: 'expected a file path, { "pem": "..." } or { "env": "VARIABLE" }',
+  },
+);
 
 const certificatePair = z.strictObject({
   /** The PEM certificate: a path, `{ pem }` or `{ env }`. */
@@ -39,7 +50,12 @@ const certificatePair = z.strictObject({
 
 const signingSchema = certificatePair.extend({
   next: certificatePair
-    .extend({ effectiveAt: z.iso.datetime({ offset: true, message: 'expected an ISO 8601 date-time such as 2026-12-01T00:00:00Z' }) })
+    .extend({
+      effectiveAt: z.iso.datetime({
+        offset: true,
+        message: 'expected an ISO 8601 date-time such as 2026-12-01T00:00:00Z',
+      }),
+    })
     .optional(),
 });
 
@@ -48,7 +64,10 @@ const httpsOrHttpUrl = z.url({ protocol: /^https?$/, message: 'expected an absol
 const keySourceSchema = z.discriminatedUnion(
   'kind',
   [
-    z.strictObject({ kind: z.literal('certificate'), certificates: z.array(pemSource).min(1, 'expected at least one certificate') }),
+    z.strictObject({
+      kind: z.literal('certificate'),
+      certificates: z.array(pemSource).min(1, 'expected at least one certificate'),
+    }),
     z.strictObject({ kind: z.literal('jwks'), url: httpsOrHttpUrl }),
     z.strictObject({ kind: z.literal('metadata'), url: httpsOrHttpUrl }),
   ],
@@ -64,34 +83,45 @@ const outboundSchema = z.discriminatedUnion(
   'kind',
   [
     z.strictObject({ kind: z.literal('self-issued') }),
-    z.strictObject({ kind: z.literal('authorization-server'), server: nonEmpty, resource: nonEmpty.optional(), scope: nonEmpty.optional() }),
+    z.strictObject({
+      kind: z.literal('authorization-server'),
+      server: nonEmpty,
+      resource: nonEmpty.optional(),
+      scope: nonEmpty.optional(),
+    }),
   ],
   { error: 'expected kind to be "self-issued" or "authorization-server"' },
 );
 
 const trustLevel = z.enum(['Full', 'Application', 'User'], { error: 'expected "Full", "Application" or "User"' });
 
-const partnerSchema = z.strictObject({
-  name,
-  applicationId: nonEmpty.optional(),
-  realm: nonEmpty.optional(),
-  keySource: keySourceSchema.optional(),
-  trustLevel,
-  enabled: z.boolean().default(true),
-  permissions: z.array(nonEmpty).default([]),
-  clientIds: z.array(nonEmpty).default([]),
-  maxTokenLifetimeSeconds: seconds(MAX_PARTNER_LIFETIME_SECONDS).optional(),
-  legacyTokens: z.boolean().default(false),
-  requireUniqueJti: z.boolean().default(false),
-  baseUrls: z.array(httpsOrHttpUrl).default([]),
-  /** How we obtain tokens to call it: our own (`self-issued`, the default) or from an authorization server. */
-  outbound: outboundSchema.default({ kind: 'self-issued' }),
-}).superRefine((p, ctx) => {
-  // Only a metadata document can tell us a partner's id: the one place this rule is stated.
-  if (p.keySource && p.keySource.kind !== 'metadata' && !p.applicationId) {
-    ctx.addIssue({ code: 'custom', path: ['applicationId'], message: 'required unless keySource.kind is "metadata"' });
-  }
-});
+const partnerSchema = z
+  .strictObject({
+    name,
+    applicationId: nonEmpty.optional(),
+    realm: nonEmpty.optional(),
+    keySource: keySourceSchema.optional(),
+    trustLevel,
+    enabled: z.boolean().default(true),
+    permissions: z.array(nonEmpty).default([]),
+    clientIds: z.array(nonEmpty).default([]),
+    maxTokenLifetimeSeconds: seconds(MAX_PARTNER_LIFETIME_SECONDS).optional(),
+    legacyTokens: z.boolean().default(false),
+    requireUniqueJti: z.boolean().default(false),
+    baseUrls: z.array(httpsOrHttpUrl).default([]),
+    /** How we obtain tokens to call it: our own (`self-issued`, the default) or from an authorization server. */
+    outbound: outboundSchema.default({ kind: 'self-issued' }),
+  })
+  .superRefine((p, ctx) => {
+    // Only a metadata document can tell us a partner's id: the one place this rule is stated.
+    if (p.keySource && p.keySource.kind !== 'metadata' && !p.applicationId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['applicationId'],
+        message: 'required unless keySource.kind is "metadata"',
+      });
+    }
+  });
 
 const authorizationServerSchema = z.strictObject({
   name,
@@ -132,9 +162,19 @@ export const configSchema = z
       .strictObject({
         ttlSeconds: seconds(7 * 24 * 3600).default(3600),
         refreshCooldownSeconds: z.number().int().min(0).max(3600).default(30),
-        staleIfErrorSeconds: z.number().int().min(0).max(7 * 24 * 3600).default(6 * 3600),
+        staleIfErrorSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(7 * 24 * 3600)
+          .default(6 * 3600),
         timeoutMs: z.number().int().min(100).max(60000).default(5000),
-        maxResponseBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+        maxResponseBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(16 * 1024 * 1024)
+          .default(256 * 1024),
         allowInsecureHosts: z.array(nonEmpty).default([]),
       })
       .prefault({}),
@@ -147,7 +187,9 @@ export const configSchema = z
         discoveryTimeoutMs: z.number().int().min(100).max(60000).default(5000),
       })
       .prefault({}),
-    verifiedTokenCache: z.strictObject({ maxEntries: z.number().int().min(0).max(1_000_000).default(10_000) }).prefault({}),
+    verifiedTokenCache: z
+      .strictObject({ maxEntries: z.number().int().min(0).max(1_000_000).default(10_000) })
+      .prefault({}),
     replayCache: z
       .strictObject({
         maxEntries: z.number().int().min(1).max(10_000_000).default(100_000),
@@ -161,21 +203,42 @@ export const configSchema = z
     const seen = new Set<string>();
     const servers = new Set<string>();
     config.authorizationServers.forEach((a, i) => {
-      if (servers.has(a.name)) ctx.addIssue({ code: 'custom', path: ['authorizationServers', i, 'name'], message: `duplicate authorization server name "${a.name}"` });
+      if (servers.has(a.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['authorizationServers', i, 'name'],
+          message: `duplicate authorization server name "${a.name}"`,
+        });
       servers.add(a.name);
     });
     config.partners.forEach((p, i) => {
       if (p.outbound.kind === 'authorization-server' && !servers.has(p.outbound.server)) {
-        ctx.addIssue({ code: 'custom', path: ['partners', i, 'outbound', 'server'], message: `no authorization server named "${p.outbound.server}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['partners', i, 'outbound', 'server'],
+          message: `no authorization server named "${p.outbound.server}"`,
+        });
       }
-      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['partners', i, 'name'], message: `duplicate partner name "${p.name}"` });
+      if (seen.has(p.name))
+        ctx.addIssue({ code: 'custom', path: ['partners', i, 'name'], message: `duplicate partner name "${p.name}"` });
       seen.add(p.name);
     });
-    if (config.outbound.refreshBeforeExpirySeconds + config.outbound.refreshJitterSeconds >= config.tokens.lifetimeSeconds) {
-      ctx.addIssue({ code: 'custom', path: ['outbound', 'refreshBeforeExpirySeconds'], message: 'with refreshJitterSeconds, must be less than tokens.lifetimeSeconds' });
+    if (
+      config.outbound.refreshBeforeExpirySeconds + config.outbound.refreshJitterSeconds >=
+      config.tokens.lifetimeSeconds
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['outbound', 'refreshBeforeExpirySeconds'],
+        message: 'with refreshJitterSeconds, must be less than tokens.lifetimeSeconds',
+      });
     }
     if (config.tokens.lifetimeSeconds > config.tokens.maxInboundLifetimeSeconds) {
-      ctx.addIssue({ code: 'custom', path: ['tokens', 'lifetimeSeconds'], message: 'must not exceed tokens.maxInboundLifetimeSeconds' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tokens', 'lifetimeSeconds'],
+        message: 'must not exceed tokens.maxInboundLifetimeSeconds',
+      });
     }
   });
 

@@ -22,7 +22,8 @@ export function substituteEnvironment(document: unknown, env: NodeJS.ProcessEnv)
       });
     }
     if (Array.isArray(value)) return value.map((item, i) => walk(item, [...path, i]));
-    if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]));
+    if (typeof value === 'object' && value !== null)
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, [...path, k])]));
     return value;
   };
   const substituted = walk(document, []);

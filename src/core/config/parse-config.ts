@@ -12,13 +12,17 @@ import { findImpossibleSetups } from './startup-checks';
 /** A validated configuration whose realm is always set. */
 export type ResolvedConfig = S2SConfig & { realm: string };
 
-
 /** One problem zod found, as a {@link ConfigIssue} naming its field path (zod's messages never carry the value). */
 export function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {
   if (issue.code === 'unrecognized_keys') {
-    return { path: formatPath([...issue.path, issue.keys[0]!]), message: `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}` };
+    return {
+      path: formatPath([...issue.path, issue.keys[0]!]),
+      message: `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}`,
+    };
   }
-  const message = issue.message.replace(/^Invalid input: /, '').replace(/^expected (.+), received undefined$/, 'required (expected $1)');
+  const message = issue.message
+    .replace(/^Invalid input: /, '')
+    .replace(/^expected (.+), received undefined$/, 'required (expected $1)');
   return { path: formatPath(issue.path), message };
 }
 
@@ -43,20 +47,31 @@ export function parseConfig(input: S2SConfigInput | unknown, options: { baseDir?
   const config = result.data;
   const issues = findImpossibleSetups(config);
   const realm = config.realm ?? defaultRealmFor(config.hostnames[0]!);
-  if (!realm) issues.push({ path: 'realm', message: `required: no domain can be derived from hostname "${config.hostnames[0]}"` });
+  if (!realm)
+    issues.push({
+      path: 'realm',
+      message: `required: no domain can be derived from hostname "${config.hostnames[0]}"`,
+    });
   if (issues.length > 0) throw ConfigError.of(issues);
   const baseDir = options.baseDir ?? process.cwd();
-  const at = <T extends PemSource>(p: T): T => (typeof p === 'string' ? ((isAbsolute(p) ? p : resolve(baseDir, p)) as T) : p);
+  const at = <T extends PemSource>(p: T): T =>
+    typeof p === 'string' ? ((isAbsolute(p) ? p : resolve(baseDir, p)) as T) : p;
   const signing = {
     ...config.signing,
     certificate: at(config.signing.certificate),
     privateKey: at(config.signing.privateKey),
     ...(config.signing.next && {
-      next: { ...config.signing.next, certificate: at(config.signing.next.certificate), privateKey: at(config.signing.next.privateKey) },
+      next: {
+        ...config.signing.next,
+        certificate: at(config.signing.next.certificate),
+        privateKey: at(config.signing.next.privateKey),
+      },
     }),
   };
   const partners = config.partners.map((p) =>
-    p.keySource?.kind === 'certificate' ? { ...p, keySource: { ...p.keySource, certificates: p.keySource.certificates.map(at) } } : p,
+    p.keySource?.kind === 'certificate'
+      ? { ...p, keySource: { ...p.keySource, certificates: p.keySource.certificates.map(at) } }
+      : p,
   );
   return { ...config, realm: realm!, signing, partners };
 }
@@ -86,7 +101,11 @@ export function loadConfig(path: string, options: { env?: NodeJS.ProcessEnv } = 
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new ConfigError('', `cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e });
+    throw new ConfigError(
+      '',
+      `cannot read configuration file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      { cause: e },
+    );
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   let json: unknown;

@@ -28,7 +28,10 @@ export class ConfigError extends TypeError {
 
   constructor(path: string, problem: string, options?: { cause?: unknown; issues?: readonly ConfigIssue[] }) {
     const issues = options?.issues && options.issues.length > 0 ? options.issues : [{ path, message: problem }];
-    const text = issues.length === 1 ? formatIssue(issues[0]!) : `${issues.length} problems:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`;
+    const text =
+      issues.length === 1
+        ? formatIssue(issues[0]!)
+        : `${issues.length} problems:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`;
     super(`s2s-oauth config: ${text}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.path = issues[0]!.path;
     this.issues = Object.freeze(issues.map((i) => Object.freeze({ ...i })));

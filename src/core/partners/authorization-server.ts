@@ -2,7 +2,13 @@ import type NodeCache from 'node-cache';
 import type { Clock } from '../clock';
 import type { AuthorizationServerConfig } from '../config/config-schema';
 import type { MaybePromise } from '../maybe-async';
-import { KeySourceUnavailable, RemoteDocumentSource, RemoteKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
+import {
+  KeySourceUnavailable,
+  RemoteDocumentSource,
+  RemoteKeySource,
+  type KeySource,
+  type RemoteKeySourceSettings,
+} from './key-source';
 import { deepFreeze } from '../tokens/principal';
 import { memberIgnoringCase, parseJwks, parseMetadataDocument, type KeySet } from './verification-key';
 
@@ -25,15 +31,27 @@ export interface AuthorizationServerMetadata {
 export function parseAuthorizationServerMetadata(document: unknown): AuthorizationServerMetadata {
   const doc = document as Record<string, unknown>;
   if (typeof doc?.issuer === 'string' && typeof doc.jwks_uri === 'string') {
-    return { issuer: doc.issuer, jwksUri: doc.jwks_uri, ...(typeof doc.token_endpoint === 'string' && { tokenEndpoint: doc.token_endpoint }) };
+    return {
+      issuer: doc.issuer,
+      jwksUri: doc.jwks_uri,
+      ...(typeof doc.token_endpoint === 'string' && { tokenEndpoint: doc.token_endpoint }),
+    };
   }
   const issuer = memberIgnoringCase(doc, 'issuer');
   if (typeof issuer !== 'string') throw new Error('not authorization-server metadata: no issuer');
   const endpoints = memberIgnoringCase(doc, 'endpoints');
   const issuance = Array.isArray(endpoints)
-    ? endpoints.find((e) => String(memberIgnoringCase(e, 'usage')).toLowerCase() === 'issuance' && typeof memberIgnoringCase(e, 'location') === 'string')
+    ? endpoints.find(
+        (e) =>
+          String(memberIgnoringCase(e, 'usage')).toLowerCase() === 'issuance' &&
+          typeof memberIgnoringCase(e, 'location') === 'string',
+      )
     : undefined;
-  return { issuer, keys: parseMetadataDocument(doc), ...(issuance && { tokenEndpoint: memberIgnoringCase(issuance, 'location') as string }) };
+  return {
+    issuer,
+    keys: parseMetadataDocument(doc),
+    ...(issuance && { tokenEndpoint: memberIgnoringCase(issuance, 'location') as string }),
+  };
 }
 
 /** One client an authorization server vouches for, as we treat it. */
@@ -56,7 +74,13 @@ export class AuthorizationServer {
     private readonly clock: Clock,
   ) {
     deepFreeze(config);
-    this.metadata = new RemoteDocumentSource({ kind: 'authorization-server', url: config.metadataUrl, owner: config.name }, parseAuthorizationServerMetadata, settings, cache, clock);
+    this.metadata = new RemoteDocumentSource(
+      { kind: 'authorization-server', url: config.metadataUrl, owner: config.name },
+      parseAuthorizationServerMetadata,
+      settings,
+      cache,
+      clock,
+    );
     this.keySource = {
       description: config.metadataUrl,
       fresh: () => {
@@ -70,7 +94,9 @@ export class AuthorizationServer {
       refresh: async () => {
         const metadata = await this.metadata.get();
         // Inline keys (ACS) change with the document; a JWKS changes on its own.
-        return metadata.keys ? ((await this.metadata.refresh()).keys ?? metadata.keys) : this.jwksOf(metadata)!.refresh();
+        return metadata.keys
+          ? ((await this.metadata.refresh()).keys ?? metadata.keys)
+          : this.jwksOf(metadata)!.refresh();
       },
     };
   }
@@ -87,7 +113,14 @@ export class AuthorizationServer {
 
   private jwksOf(metadata: AuthorizationServerMetadata): RemoteKeySource | undefined {
     if (!metadata.jwksUri) return undefined;
-    if (this.jwks?.description !== metadata.jwksUri) this.jwks = new RemoteKeySource({ kind: 'jwks', url: metadata.jwksUri, owner: this.config.name }, parseJwks, this.settings, this.cache, this.clock);
+    if (this.jwks?.description !== metadata.jwksUri)
+      this.jwks = new RemoteKeySource(
+        { kind: 'jwks', url: metadata.jwksUri, owner: this.config.name },
+        parseJwks,
+        this.settings,
+        this.cache,
+        this.clock,
+      );
     return this.jwks;
   }
 }
@@ -99,7 +132,12 @@ export type ServerMatch = { server: AuthorizationServer } | { server?: undefined
 export class AuthorizationServers {
   private readonly servers: AuthorizationServer[];
 
-  constructor(configs: readonly AuthorizationServerConfig[], settings: RemoteKeySourceSettings, cache: NodeCache, clock: Clock) {
+  constructor(
+    configs: readonly AuthorizationServerConfig[],
+    settings: RemoteKeySourceSettings,
+    cache: NodeCache,
+    clock: Clock,
+  ) {
     this.servers = configs.map((c) => new AuthorizationServer(c, settings, cache, clock));
   }
 

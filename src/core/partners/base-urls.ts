@@ -20,11 +20,15 @@ export function baseUrlsOverlap(a: URL, b: URL): boolean {
 }
 
 /** The first pair of partners (by index) whose base URLs overlap, with the URLs. */
-export function findOverlappingBaseUrls(partners: ReadonlyArray<{ baseUrls: readonly string[] }>): { first: number; second: number; url: string; other: string } | undefined {
+export function findOverlappingBaseUrls(
+  partners: ReadonlyArray<{ baseUrls: readonly string[] }>,
+): { first: number; second: number; url: string; other: string } | undefined {
   const parsed = partners.map((p) => p.baseUrls.map((u) => new URL(u)));
   for (let i = 0; i < parsed.length; i++) {
     for (let j = i + 1; j < parsed.length; j++) {
-      for (const a of parsed[i]!) for (const b of parsed[j]!) if (baseUrlsOverlap(a, b)) return { first: i, second: j, url: a.href, other: b.href };
+      for (const a of parsed[i]!)
+        for (const b of parsed[j]!)
+          if (baseUrlsOverlap(a, b)) return { first: i, second: j, url: a.href, other: b.href };
     }
   }
   return undefined;

@@ -33,7 +33,10 @@ export function isSecureOrAllowed(url: URL, allowInsecureHosts: readonly string[
 /** Refuses URLs we must not fetch (see {@link isSecureOrAllowed}). */
 export function assertFetchable(url: URL, allowInsecureHosts: readonly string[]): void {
   if (isSecureOrAllowed(url, allowInsecureHosts)) return;
-  throw new KeySourceError(`refusing to fetch ${url.origin}: only https is allowed unless "${url.hostname}" (the bare host, no scheme or port) is in keySources.allowInsecureHosts`, 'insecure_url');
+  throw new KeySourceError(
+    `refusing to fetch ${url.origin}: only https is allowed unless "${url.hostname}" (the bare host, no scheme or port) is in keySources.allowInsecureHosts`,
+    'insecure_url',
+  );
 }
 
 /**
@@ -52,12 +55,17 @@ export async function fetchJsonDocument(url: string, limits: FetchLimits): Promi
       response = await doFetch(target, { redirect: 'manual', signal, headers: { accept: 'application/json' } });
     } catch (e) {
       const timedOut = (e as Error).name === 'TimeoutError';
-      throw new KeySourceError(`cannot fetch ${target.href}: ${timedOut ? `timed out after ${limits.timeoutMs} ms` : (e as Error).message}`, timedOut ? 'timeout' : 'network', { cause: e });
+      throw new KeySourceError(
+        `cannot fetch ${target.href}: ${timedOut ? `timed out after ${limits.timeoutMs} ms` : (e as Error).message}`,
+        timedOut ? 'timeout' : 'network',
+        { cause: e },
+      );
     }
     if (response.status >= 300 && response.status < 400 && response.headers.has('location')) {
       await response.body?.cancel();
       const next = new URL(response.headers.get('location')!, target);
-      if (next.origin !== origin) throw new KeySourceError(`${target.href} redirects to another origin (${next.origin}); refused`, 'redirect');
+      if (next.origin !== origin)
+        throw new KeySourceError(`${target.href} redirects to another origin (${next.origin}); refused`, 'redirect');
       if (hop >= MAX_REDIRECTS) throw new KeySourceError(`${url}: too many redirects`, 'redirect');
       target = next;
       continue;
@@ -79,7 +87,12 @@ export async function fetchJsonDocument(url: string, limits: FetchLimits): Promi
  * Reads a response body as text, refusing more than `maxBytes` (declared or streamed), so a
  * huge or endless reply from any server we talk to cannot grow our memory.
  */
-export async function readCapped(response: Response, maxBytes: number, href: string, timeoutMs: number): Promise<string> {
+export async function readCapped(
+  response: Response,
+  maxBytes: number,
+  href: string,
+  timeoutMs: number,
+): Promise<string> {
   const declared = Number(response.headers.get('content-length'));
   if (declared > maxBytes) {
     await response.body?.cancel();
@@ -96,7 +109,11 @@ export async function readCapped(response: Response, maxBytes: number, href: str
   } catch (e) {
     if (e instanceof KeySourceError) throw e;
     const timedOut = (e as Error).name === 'TimeoutError';
-    throw new KeySourceError(`cannot read ${href}: ${timedOut ? `timed out after ${timeoutMs} ms` : (e as Error).message}`, timedOut ? 'timeout' : 'network', { cause: e });
+    throw new KeySourceError(
+      `cannot read ${href}: ${timedOut ? `timed out after ${timeoutMs} ms` : (e as Error).message}`,
+      timedOut ? 'timeout' : 'network',
+      { cause: e },
+    );
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -142,14 +142,21 @@ export class RemoteDocumentSource<T> {
     this.inflight = fetchJsonDocument(this.url, this.settings)
       .then((document) => {
         const value = this.parse(document);
-        this.cache.set<CachedDocument<T>>(this.cacheKey, { value, fetchedAt: this.clock() }, this.settings.ttlSeconds + this.settings.staleIfErrorSeconds);
+        this.cache.set<CachedDocument<T>>(
+          this.cacheKey,
+          { value, fetchedAt: this.clock() },
+          this.settings.ttlSeconds + this.settings.staleIfErrorSeconds,
+        );
         this.lastError = undefined;
         this.report('fetched');
         return value;
       })
       .catch((error: Error) => {
         // A document that parses as JSON but not as its kind is a bad document, not an outage of the network.
-        this.lastError = error instanceof KeySourceError ? error : new KeySourceError(`${this.url}: ${error.message}`, 'bad_document', { cause: error });
+        this.lastError =
+          error instanceof KeySourceError
+            ? error
+            : new KeySourceError(`${this.url}: ${error.message}`, 'bad_document', { cause: error });
         const stale = this.cached(this.clock(), usableMs);
         this.report(stale !== undefined ? 'stale' : 'failed', this.lastError.reason);
         if (stale !== undefined) return stale;
@@ -162,13 +169,27 @@ export class RemoteDocumentSource<T> {
   }
 
   private report(outcome: 'fetched' | 'failed' | 'stale', reason?: KeySourceFailure): void {
-    this.settings.onEvent?.({ type: 'key_source', outcome, owner: this.document.owner, url: this.url, ...(reason && { reason }) });
+    this.settings.onEvent?.({
+      type: 'key_source',
+      outcome,
+      owner: this.document.owner,
+      url: this.url,
+      ...(reason && { reason }),
+    });
   }
 
   private unavailable(now: number): KeySourceUnavailable {
-    const retryAfter = Math.max(1, Math.ceil((this.lastAttemptAt + this.settings.refreshCooldownSeconds * 1000 - now) / 1000));
+    const retryAfter = Math.max(
+      1,
+      Math.ceil((this.lastAttemptAt + this.settings.refreshCooldownSeconds * 1000 - now) / 1000),
+    );
     const error = this.lastError instanceof KeySourceError ? this.lastError : undefined;
-    return new KeySourceUnavailable(`${this.url} is unavailable: ${error?.message ?? 'nothing fetched yet'}`, error?.reason ?? 'network', retryAfter, { cause: this.lastError });
+    return new KeySourceUnavailable(
+      `${this.url} is unavailable: ${error?.message ?? 'nothing fetched yet'}`,
+      error?.reason ?? 'network',
+      retryAfter,
+      { cause: this.lastError },
+    );
   }
 }
 

@@ -6,7 +6,13 @@ import { insecureUrlProblem } from '../config/startup-checks';
 import { findOverlappingBaseUrls } from './base-urls';
 import { parseCertificateBundle } from '../certificates/oauth-certificate';
 import { readPemSource } from '../certificates/pem-source';
-import { createKeyCache, RemoteKeySource, StaticKeySource, type KeySource, type RemoteKeySourceSettings } from './key-source';
+import {
+  createKeyCache,
+  RemoteKeySource,
+  StaticKeySource,
+  type KeySource,
+  type RemoteKeySourceSettings,
+} from './key-source';
 import { sameIdentifier } from '../principal-names';
 import { deepFreeze } from '../tokens/principal';
 import type { MaybePromise } from '../maybe-async';
@@ -52,7 +58,8 @@ export class PartnerRegistry {
   /** Adds a partner; throws a `ConfigError` naming the field if the definition is invalid or the name is taken. */
   add(definition: PartnerConfigInput): PartnerConfig {
     const config = this.validate(definition);
-    if (this.partners.has(config.name)) throw new ConfigError('name', `a partner named "${config.name}" exists already`);
+    if (this.partners.has(config.name))
+      throw new ConfigError('name', `a partner named "${config.name}" exists already`);
     this.refuseOverlappingBaseUrls(config);
     this.partners.set(config.name, this.build(config, 'partner'));
     return config;
@@ -105,7 +112,9 @@ export class PartnerRegistry {
   identityOf(partner: Partner): MaybePromise<{ applicationId?: string; realm?: string }> {
     const { applicationId, realm } = partner.config;
     if (!learnsIdentity(partner)) return { applicationId, realm };
-    return partner.keySource!.get().then((learned) => ({ applicationId: applicationId ?? learned.applicationId, realm: realm ?? learned.realm }));
+    return partner
+      .keySource!.get()
+      .then((learned) => ({ applicationId: applicationId ?? learned.applicationId, realm: realm ?? learned.realm }));
   }
 
   /** Whether `partner` is still the current, enabled definition (used by the verified-token cache). */
@@ -160,7 +169,11 @@ export class PartnerRegistry {
   private refuseOverlappingBaseUrls(config: PartnerConfig): void {
     const others = [...this.partners.values()].map((p) => p.config).filter((c) => c.name !== config.name);
     const overlap = findOverlappingBaseUrls([config, ...others]);
-    if (overlap?.first === 0) throw new ConfigError('baseUrls', `${overlap.url} overlaps ${overlap.other} of partner "${others[overlap.second - 1]!.name}"`);
+    if (overlap?.first === 0)
+      throw new ConfigError(
+        'baseUrls',
+        `${overlap.url} overlaps ${overlap.other} of partner "${others[overlap.second - 1]!.name}"`,
+      );
   }
 
   private require(name: string): Partner {
@@ -173,7 +186,10 @@ export class PartnerRegistry {
     const result = partnerSchema.safeParse(definition);
     if (!result.success) throw toConfigError(result.error.issues);
     const source = result.data.keySource;
-    const insecure = source && source.kind !== 'certificate' && insecureUrlProblem(source.url, this.settings.allowInsecureHosts, 'keySources.allowInsecureHosts');
+    const insecure =
+      source &&
+      source.kind !== 'certificate' &&
+      insecureUrlProblem(source.url, this.settings.allowInsecureHosts, 'keySources.allowInsecureHosts');
     if (insecure) throw new ConfigError('keySource.url', insecure);
     return result.data;
   }
@@ -184,12 +200,21 @@ export class PartnerRegistry {
     if (source?.kind === 'certificate') {
       const keys = source.certificates.flatMap((pem, i) => {
         const at = `${field}.keySource.certificates[${i}]`;
-        return parseCertificateBundle(readPemSource(pem, at, { secret: false, ...(this.env && { env: this.env }) }), at).map(keyFromCertificate);
+        return parseCertificateBundle(
+          readPemSource(pem, at, { secret: false, ...(this.env && { env: this.env }) }),
+          at,
+        ).map(keyFromCertificate);
       });
       keySource = new StaticKeySource({ keys });
     } else if (source) {
       const parse = source.kind === 'jwks' ? parseJwks : parseMetadataDocument;
-      keySource = new RemoteKeySource({ kind: source.kind, url: source.url, owner: config.name }, parse, this.settings, this.keyCache, this.clock);
+      keySource = new RemoteKeySource(
+        { kind: source.kind, url: source.url, owner: config.name },
+        parse,
+        this.settings,
+        this.keyCache,
+        this.clock,
+      );
     }
     // Frozen all the way down: principals hand out `permissions` without copying.
     return Object.freeze({ config: deepFreeze({ ...config }), keySource });

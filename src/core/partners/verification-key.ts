@@ -48,13 +48,23 @@ export interface SelectedKeys {
  * expired or not yet valid certificate (give or take `skewMs`) are never used, and said so
  * (`outOfDate`), so that the refusal names the certificate, not a missing key.
  */
-export function selectKeys(keys: readonly VerificationKey[], header: Record<string, unknown>, now: number, skewMs = 0): SelectedKeys | undefined {
-  const by = (field: 'kid' | 'x5t' | 'x5tS256', value: unknown) => (typeof value === 'string' ? keys.filter((k) => k[field] === value) : undefined);
+export function selectKeys(
+  keys: readonly VerificationKey[],
+  header: Record<string, unknown>,
+  now: number,
+  skewMs = 0,
+): SelectedKeys | undefined {
+  const by = (field: 'kid' | 'x5t' | 'x5tS256', value: unknown) =>
+    typeof value === 'string' ? keys.filter((k) => k[field] === value) : undefined;
   const named = by('kid', header.kid) ?? by('x5t', header.x5t) ?? by('x5tS256', header['x5t#S256']) ?? keys;
   if (named !== keys && named.length === 0) return undefined;
   // The clock skew tokens get applies to certificates too: a certificate made a moment ago on a
   // machine whose clock runs ahead is not "not yet valid" here.
-  const usable = named.filter((k) => (k.notAfter === undefined || k.notAfter > now - skewMs) && (k.notBefore === undefined || k.notBefore <= now + skewMs));
+  const usable = named.filter(
+    (k) =>
+      (k.notAfter === undefined || k.notAfter > now - skewMs) &&
+      (k.notBefore === undefined || k.notBefore <= now + skewMs),
+  );
   return { usable, outOfDate: usable.length === 0 && named.length > 0 };
 }
 
@@ -74,12 +84,17 @@ export function parseJwks(document: unknown): KeySet {
     } catch {
       continue;
     }
-    const x5c = Array.isArray(jwk.x5c) && typeof jwk.x5c[0] === 'string' ? Buffer.from(jwk.x5c[0], 'base64') : undefined;
+    const x5c =
+      Array.isArray(jwk.x5c) && typeof jwk.x5c[0] === 'string' ? Buffer.from(jwk.x5c[0], 'base64') : undefined;
     out.push({
       key,
       ...(typeof jwk.kid === 'string' && { kid: jwk.kid }),
-      ...((typeof jwk.x5t === 'string' || x5c) && { x5t: typeof jwk.x5t === 'string' ? jwk.x5t : thumbprint(x5c!, 'sha1') }),
-      ...((typeof jwk['x5t#S256'] === 'string' || x5c) && { x5tS256: typeof jwk['x5t#S256'] === 'string' ? (jwk['x5t#S256'] as string) : thumbprint(x5c!, 'sha256') }),
+      ...((typeof jwk.x5t === 'string' || x5c) && {
+        x5t: typeof jwk.x5t === 'string' ? jwk.x5t : thumbprint(x5c!, 'sha1'),
+      }),
+      ...((typeof jwk['x5t#S256'] === 'string' || x5c) && {
+        x5tS256: typeof jwk['x5t#S256'] === 'string' ? (jwk['x5t#S256'] as string) : thumbprint(x5c!, 'sha256'),
+      }),
     });
   }
   return { keys: out };
@@ -118,7 +133,9 @@ export function parseMetadataDocument(document: unknown): KeySet {
   }
   const serviceName = memberIgnoringCase(document, 'serviceName');
   const issuer = memberIgnoringCase(document, 'issuer');
-  const realm = memberIgnoringCase(document, 'realm') ?? (typeof issuer === 'string' && issuer.includes('@') ? issuer.slice(issuer.lastIndexOf('@') + 1) : undefined);
+  const realm =
+    memberIgnoringCase(document, 'realm') ??
+    (typeof issuer === 'string' && issuer.includes('@') ? issuer.slice(issuer.lastIndexOf('@') + 1) : undefined);
   return {
     keys: out,
     ...(typeof serviceName === 'string' && { applicationId: serviceName }),

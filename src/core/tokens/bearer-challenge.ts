@@ -9,9 +9,13 @@
  * spaces and every other character (non-ASCII, which Node refuses in a header above U+00FF and
  * clients decode inconsistently below it) becomes `?`, so every value makes a header Node can send.
  */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/g;
+const NOT_PRINTABLE_ASCII = /[^\u0020-\u007e]/g;
+
 export function quoteParameter(value: string): string {
-  // eslint-disable-next-line no-control-regex
-  return `"${String(value).replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[^\u0020-\u007e]/g, '?').replace(/[\\"]/g, '\\$&')}"`;
+  const printable = String(value).replace(CONTROL, ' ').replace(NOT_PRINTABLE_ASCII, '?');
+  return `"${printable.replace(/[\\"]/g, '\\$&')}"`;
 }
 
 /** The fixed part of a service's challenge: `realm` first (clients read it by position), then `client_id` and `trusted_issuers`. */
@@ -23,11 +27,15 @@ export interface ChallengeParameters {
 }
 
 /** Returns a builder that appends `error` / `error_description` to the service's fixed challenge. */
-export function createChallengeBuilder(parameters: ChallengeParameters): (error?: string, description?: string) => string {
+export function createChallengeBuilder(
+  parameters: ChallengeParameters,
+): (error?: string, description?: string) => string {
   const base =
     `Bearer realm=${quoteParameter(parameters.realm)}, client_id=${quoteParameter(parameters.clientId)}` +
     `, trusted_issuers=${quoteParameter(parameters.trustedIssuers.join(','))}` +
     (parameters.authorizationUri ? `, authorization_uri=${quoteParameter(parameters.authorizationUri)}` : '');
   return (error, description) =>
-    error ? `${base}, error=${quoteParameter(error)}${description ? `, error_description=${quoteParameter(description)}` : ''}` : base;
+    error
+      ? `${base}, error=${quoteParameter(error)}${description ? `, error_description=${quoteParameter(description)}` : ''}`
+      : base;
 }

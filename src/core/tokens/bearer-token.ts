@@ -29,7 +29,11 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/i;
 const BEARER_SCHEME_ONLY = /^Bearer *$/i;
 
 function hasAccessToken(container: unknown): boolean {
-  return typeof container === 'object' && container !== null && (container as Record<string, unknown>).access_token !== undefined;
+  return (
+    typeof container === 'object' &&
+    container !== null &&
+    (container as Record<string, unknown>).access_token !== undefined
+  );
 }
 
 /**
@@ -44,7 +48,10 @@ export function extractBearerToken(request: BearerRequestLike): string {
   }
   const header = request.headers.authorization;
   // Two headers are refused: Node reads the first, a proxy in front of us may have read the last.
-  if ((Array.isArray(header) && header.length > 1) || (request.rawHeaders && authorizationHeaderCount(request.rawHeaders) > 1)) {
+  if (
+    (Array.isArray(header) && header.length > 1) ||
+    (request.rawHeaders && authorizationHeaderCount(request.rawHeaders) > 1)
+  ) {
     throw new TokenError('malformed_authorization_header', 'the request has more than one Authorization header');
   }
   const value = Array.isArray(header) ? header[0] : header;
@@ -52,6 +59,7 @@ export function extractBearerToken(request: BearerRequestLike): string {
     throw new TokenError('token_missing', 'no bearer token');
   }
   const match = BEARER.exec(value);
-  if (!match) throw new TokenError('malformed_authorization_header', 'the Authorization header is not "Bearer <token>"');
+  if (!match)
+    throw new TokenError('malformed_authorization_header', 'the Authorization header is not "Bearer <token>"');
   return match[1]!;
 }

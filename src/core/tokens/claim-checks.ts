@@ -44,10 +44,16 @@ export function checkTimeWindow(
   if (iat !== undefined && iat > exp) throw malformed('iat', 'iat is after exp');
   const now = options.now / 1000;
   if (now > exp + options.skewSeconds) throw new TokenError('token_expired', 'the token has expired', { claim: 'exp' });
-  if (now < nbf - options.skewSeconds) throw new TokenError('token_not_yet_valid', 'the token is not valid yet', { claim: 'nbf' });
-  if (iat !== undefined && iat > now + options.skewSeconds) throw new TokenError('token_not_yet_valid', 'the token was issued in the future (iat)', { claim: 'iat' });
+  if (now < nbf - options.skewSeconds)
+    throw new TokenError('token_not_yet_valid', 'the token is not valid yet', { claim: 'nbf' });
+  if (iat !== undefined && iat > now + options.skewSeconds)
+    throw new TokenError('token_not_yet_valid', 'the token was issued in the future (iat)', { claim: 'iat' });
   if (exp - nbf > options.maxLifetimeSeconds) {
-    throw new TokenError('lifetime_too_long', `the token's lifetime (${exp - nbf} s) exceeds the ${options.maxLifetimeSeconds} s allowed`, { claim: 'exp' });
+    throw new TokenError(
+      'lifetime_too_long',
+      `the token's lifetime (${exp - nbf} s) exceeds the ${options.maxLifetimeSeconds} s allowed`,
+      { claim: 'exp' },
+    );
   }
   return { nbf, exp };
 }
@@ -63,8 +69,12 @@ export function issuerOf(claims: Record<string, unknown>): string {
 export function audiencesOf(claims: Record<string, unknown>): readonly string[] {
   const aud = claims.aud;
   if (typeof aud === 'string' && aud !== '') return [aud];
-  if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string' && a !== '')) return aud as string[];
-  throw malformed('aud', aud === undefined ? 'the token has no aud claim' : 'the aud claim is not a string or an array of strings');
+  if (Array.isArray(aud) && aud.length > 0 && aud.every((a) => typeof a === 'string' && a !== ''))
+    return aud as string[];
+  throw malformed(
+    'aud',
+    aud === undefined ? 'the token has no aud claim' : 'the aud claim is not a string or an array of strings',
+  );
 }
 
 /** An optional claim that, when present, must be a non-empty string. */
@@ -100,10 +110,14 @@ export function checkAudience(claims: Record<string, unknown>, subject: Audience
     const name = parseName(audience);
     if (!name || !sameIdentifier(name.principalId, subject.serviceName)) continue;
     if (name.host !== undefined && !hostMatches(name.host, subject.hostnames)) continue;
-    if (subject.realms.some((r) => sameIdentifier(r, name.realm) || r.toLowerCase() === name.realm.toLowerCase())) return audience;
+    if (subject.realms.some((r) => sameIdentifier(r, name.realm) || r.toLowerCase() === name.realm.toLowerCase()))
+      return audience;
     realmOnly = true;
   }
-  if (realmOnly) throw new TokenError('realm_mismatch', 'the token is addressed to a realm this service does not serve', { claim: 'aud' });
+  if (realmOnly)
+    throw new TokenError('realm_mismatch', 'the token is addressed to a realm this service does not serve', {
+      claim: 'aud',
+    });
   throw new TokenError('audience_mismatch', 'the token is not addressed to this service', { claim: 'aud' });
 }
 
@@ -130,9 +144,9 @@ export function checkUserRealm(user: UserIdentity, realms: readonly string[]): v
     const value = user[k]?.replace(/^sip:/i, '');
     if (!value || !value.includes('@')) continue;
     if (!ours.includes(value.slice(value.lastIndexOf('@') + 1).toLowerCase())) {
-      throw new TokenError('user_realm_mismatch', 'the token names a user outside this service\'s realms', { claim: k });
+      throw new TokenError('user_realm_mismatch', "the token names a user outside this service's realms", { claim: k });
     }
     shown = true;
   }
-  if (!shown) throw new TokenError('user_realm_mismatch', 'the token names a user without showing the user\'s realm');
+  if (!shown) throw new TokenError('user_realm_mismatch', "the token names a user without showing the user's realm");
 }

@@ -21,7 +21,8 @@ function decodeJsonObject(part: string, what: string): Record<string, unknown> {
   } catch {
     throw new TokenError('token_malformed', `the ${what} is not JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TokenError('token_malformed', `the ${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TokenError('token_malformed', `the ${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -53,9 +54,11 @@ function isCanonicalBase64url(part: string): boolean {
 export function parseCompactJws(token: string): CompactJws {
   const first = token.indexOf('.');
   const second = first === -1 ? -1 : token.indexOf('.', first + 1);
-  if (second === -1 || token.indexOf('.', second + 1) !== -1) throw new TokenError('token_malformed', 'not a compact JWS of three parts');
+  if (second === -1 || token.indexOf('.', second + 1) !== -1)
+    throw new TokenError('token_malformed', 'not a compact JWS of three parts');
   const signaturePart = token.slice(second + 1);
-  if (!BASE64URL.test(signaturePart) || !isCanonicalBase64url(signaturePart)) throw new TokenError('token_malformed', 'the signature is not canonical base64url');
+  if (!BASE64URL.test(signaturePart) || !isCanonicalBase64url(signaturePart))
+    throw new TokenError('token_malformed', 'the signature is not canonical base64url');
   return {
     header: decodeJsonObject(token.slice(0, first), 'header'),
     payload: decodeJsonObject(token.slice(first + 1, second), 'payload'),

@@ -25,7 +25,8 @@ function malformed(claim: string, description: string): TokenError {
  */
 export function unwrapOuter(outer: CompactJws): string {
   const actorToken = outer.payload.actortoken;
-  if (actorToken === undefined) throw new TokenError('algorithm_not_allowed', 'unsigned tokens are refused', { claim: 'alg' });
+  if (actorToken === undefined)
+    throw new TokenError('algorithm_not_allowed', 'unsigned tokens are refused', { claim: 'alg' });
   checkOuterHeader(outer.header);
   if (!outer.unsigned) throw malformed('signature', 'an unsigned token must have an empty signature');
   if (typeof actorToken !== 'string') throw malformed('actortoken', 'the actortoken claim is not a token');
@@ -44,7 +45,8 @@ export function checkActorTokenForm(actor: CompactJws): void {
  * so such a token from another partner hears `legacy_token_refused`, whatever else is wrong with it.
  */
 export function checkLegacyAllowed(partner: Partner): void {
-  if (!partner.config.legacyTokens) throw new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens');
+  if (!partner.config.legacyTokens)
+    throw new TokenError('legacy_token_refused', 'this partner is not configured for legacy user-context tokens');
 }
 
 /** What the outer token may contribute, once it agrees with its actor token. */
@@ -67,16 +69,27 @@ export function checkOuterAgreesWithActor(
   timeOptions: Parameters<typeof checkTimeWindow>[1],
 ): OuterContribution {
   const delegation = actorClaims.trustedfordelegation;
-  if (delegation !== true && delegation !== 'true') throw new TokenError('actor_mismatch', 'the actor token is not trusted for delegation', { claim: 'trustedfordelegation' });
-  if (issuerOf(outerClaims) !== actor) throw new TokenError('actor_mismatch', 'the outer token\'s iss differs from its actor token\'s nameid', { claim: 'iss' });
+  if (delegation !== true && delegation !== 'true')
+    throw new TokenError('actor_mismatch', 'the actor token is not trusted for delegation', {
+      claim: 'trustedfordelegation',
+    });
+  if (issuerOf(outerClaims) !== actor)
+    throw new TokenError('actor_mismatch', "the outer token's iss differs from its actor token's nameid", {
+      claim: 'iss',
+    });
   const outerAudiences = audiencesOf(outerClaims);
   const actorAudiences = audiencesOf(actorClaims);
   if (outerAudiences.length !== actorAudiences.length || outerAudiences.some((a, i) => a !== actorAudiences[i])) {
-    throw new TokenError('actor_mismatch', 'the outer token\'s aud differs from its actor token\'s', { claim: 'aud' });
+    throw new TokenError('actor_mismatch', "the outer token's aud differs from its actor token's", { claim: 'aud' });
   }
   const window = checkTimeWindow(outerClaims, timeOptions);
-  if (window.nbf < actorWindow.nbf - LEGACY_WINDOW_SLACK_SECONDS || window.exp > actorWindow.exp + LEGACY_WINDOW_SLACK_SECONDS) {
-    throw new TokenError('actor_mismatch', 'the outer token\'s validity lies outside its actor token\'s', { claim: 'exp' });
+  if (
+    window.nbf < actorWindow.nbf - LEGACY_WINDOW_SLACK_SECONDS ||
+    window.exp > actorWindow.exp + LEGACY_WINDOW_SLACK_SECONDS
+  ) {
+    throw new TokenError('actor_mismatch', "the outer token's validity lies outside its actor token's", {
+      claim: 'exp',
+    });
   }
   const user = userFromClaims(outerClaims);
   if (!user) throw malformed('nameid', 'the legacy outer token names no user');

@@ -16,15 +16,26 @@ import { iso, timeRulesFor, type SignedToken, type VerificationContext, type Ver
  */
 
 /** The signed part of a partner's token: checkSignature (its keys only) -> checkWindow -> checkAudience. */
-export function checkSignedPartnerToken(jws: CompactJws, alg: AllowedAlgorithm, match: IssuerMatch & { partner: Partner }, context: VerificationContext): MaybePromise<SignedToken> {
+export function checkSignedPartnerToken(
+  jws: CompactJws,
+  alg: AllowedAlgorithm,
+  match: IssuerMatch & { partner: Partner },
+  context: VerificationContext,
+): MaybePromise<SignedToken> {
   const { partner } = match;
   const { trace } = context;
-  trace?.('partner', `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`);
+  trace?.(
+    'partner',
+    `${partner.config.name} (${match.applicationId}@${match.realm}, trust ${partner.config.trustLevel})`,
+  );
   return chain(checkSignature(jws, alg, partner.keySource, context), (key) => {
     trace?.('key', `${describeKey(key)} from ${partner.keySource!.description}`);
     trace?.('signature', 'valid');
     const window = checkTimeWindow(jws.payload, timeRulesFor(partner, context));
-    trace?.('time', `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, now ${iso(context.now / 1000)}, skew ${context.skewSeconds} s, lifetime ${window.exp - window.nbf} s`);
+    trace?.(
+      'time',
+      `nbf ${iso(window.nbf)}, exp ${iso(window.exp)}, now ${iso(context.now / 1000)}, skew ${context.skewSeconds} s, lifetime ${window.exp - window.nbf} s`,
+    );
     const audience = checkAudience(jws.payload, context.us);
     trace?.('audience', `${audience} is ours`);
     return { partner, applicationId: match.applicationId, realm: match.realm, claims: jws.payload, window };
@@ -38,8 +49,13 @@ export function checkPartnerEnabled(partner: Partner): void {
 
 /** The acting principal must be the issuer itself, or a client id the partner vouches for. */
 export function checkActingPrincipal(actor: string, signed: SignedToken): string {
-  const expected = [signed.applicationId, ...signed.partner.config.clientIds].map((id) => formatPrincipal(id, signed.realm));
-  if (!expected.includes(actor)) throw new TokenError('actor_mismatch', 'the acting principal is neither the issuer nor a client it vouches for', { claim: 'nameid' });
+  const expected = [signed.applicationId, ...signed.partner.config.clientIds].map((id) =>
+    formatPrincipal(id, signed.realm),
+  );
+  if (!expected.includes(actor))
+    throw new TokenError('actor_mismatch', 'the acting principal is neither the issuer nor a client it vouches for', {
+      claim: 'nameid',
+    });
   return actor;
 }
 
@@ -48,11 +64,19 @@ export function checkActor(signed: SignedToken): { actor: string; user: Principa
   const { claims } = signed;
   const act = claims.act;
   if (act === undefined) {
-    return { actor: checkActingPrincipal(optionalString(claims, 'nameid') ?? formatPrincipal(signed.applicationId, signed.realm), signed), user: undefined };
+    return {
+      actor: checkActingPrincipal(
+        optionalString(claims, 'nameid') ?? formatPrincipal(signed.applicationId, signed.realm),
+        signed,
+      ),
+      user: undefined,
+    };
   }
-  if (typeof act !== 'object' || act === null || Array.isArray(act)) throw new TokenError('token_malformed', 'the act claim is not an object', { claim: 'act' });
+  if (typeof act !== 'object' || act === null || Array.isArray(act))
+    throw new TokenError('token_malformed', 'the act claim is not an object', { claim: 'act' });
   const actorName = optionalString(act as Record<string, unknown>, 'nameid', 'act.nameid');
-  if (actorName === undefined) throw new TokenError('token_malformed', 'the act claim has no nameid', { claim: 'act.nameid' });
+  if (actorName === undefined)
+    throw new TokenError('token_malformed', 'the act claim has no nameid', { claim: 'act.nameid' });
   const actor = checkActingPrincipal(actorName, signed);
   const user = userFromClaims(claims);
   if (!user) throw new TokenError('token_malformed', 'the token has an act claim but names no user', { claim: 'act' });
@@ -65,8 +89,13 @@ export function checkActor(signed: SignedToken): { actor: string; user: Principa
  */
 export function applyTrustRules(partner: Partner, user: Principal['user'], context: VerificationContext): void {
   const trust = partner.config.trustLevel;
-  if (!user && trust === 'User') throw new TokenError('app_only_not_allowed', 'a User-trust partner cannot call as itself');
-  if (user && trust !== 'Full') throw new TokenError('user_context_not_allowed', `a ${trust}-trust partner acts for a user only with a token from an authorization server`);
+  if (!user && trust === 'User')
+    throw new TokenError('app_only_not_allowed', 'a User-trust partner cannot call as itself');
+  if (user && trust !== 'Full')
+    throw new TokenError(
+      'user_context_not_allowed',
+      `a ${trust}-trust partner acts for a user only with a token from an authorization server`,
+    );
   if (user) checkUserRealm(user, context.us.realms);
   context.trace?.('trust', user ? `${trust} trust may act for ${user.id}` : `${trust} trust may call as itself`);
 }
@@ -76,7 +105,12 @@ export function applyTrustRules(partner: Partner, user: Principal['user'], conte
  * token alone and the partner's permissions are frozen in the registry, so no handler can change
  * a later verdict. `unsignedClaims` (the legacy outer token's) are kept apart from the signed ones.
  */
-export function principalFromPartnerToken(signed: SignedToken, actor: string, user: Principal['user'], unsignedClaims?: Record<string, unknown>): Principal {
+export function principalFromPartnerToken(
+  signed: SignedToken,
+  actor: string,
+  user: Principal['user'],
+  unsignedClaims?: Record<string, unknown>,
+): Principal {
   const { partner } = signed;
   return Object.freeze({
     kind: user ? 'user' : 'app',
@@ -105,15 +139,24 @@ export interface ReplayDefence {
  * Refuses a `jti` seen before, for partners that require unique ids, on the SIGNED token's `jti`
  * (an unsigned outer id could be changed at will). Fails closed when the store cannot answer.
  */
-export function checkReplay(principal: Principal, signed: SignedToken, defence: ReplayDefence, context: VerificationContext): MaybePromise<Verified> {
+export function checkReplay(
+  principal: Principal,
+  signed: SignedToken,
+  defence: ReplayDefence,
+  context: VerificationContext,
+): MaybePromise<Verified> {
   const { partner } = signed;
   if (!partner.config.requireUniqueJti) return { principal, partner, uniqueJti: false };
   const jti = optionalString(signed.claims, 'jti');
-  if (jti === undefined) throw new TokenError('token_malformed', "this partner's tokens must carry a jti", { claim: 'jti' });
+  if (jti === undefined)
+    throw new TokenError('token_malformed', "this partner's tokens must carry a jti", { claim: 'jti' });
   const expiresAt = (signed.window.exp + context.skewSeconds) * 1000;
-  return chain(rememberWithin(defence.store, `${partner.config.name}:${jti}`, expiresAt, defence.timeoutMs), (first) => {
-    if (!first) throw new TokenError('token_replayed', 'this token has been used already', { claim: 'jti' });
-    context.trace?.('replay', 'jti seen for the first time');
-    return { principal, partner, uniqueJti: true };
-  });
+  return chain(
+    rememberWithin(defence.store, `${partner.config.name}:${jti}`, expiresAt, defence.timeoutMs),
+    (first) => {
+      if (!first) throw new TokenError('token_replayed', 'this token has been used already', { claim: 'jti' });
+      context.trace?.('replay', 'jti seen for the first time');
+      return { principal, partner, uniqueJti: true };
+    },
+  );
 }

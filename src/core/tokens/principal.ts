@@ -69,10 +69,12 @@ export type PrincipalRequirement =
 export function checkRequirement(principal: Principal, requirement: PrincipalRequirement): void {
   switch (requirement.kind) {
     case 'user-context':
-      if (principal.kind !== 'user') throw new TokenError('user_context_required', 'this resource needs a call on behalf of a user');
+      if (principal.kind !== 'user')
+        throw new TokenError('user_context_required', 'this resource needs a call on behalf of a user');
       return;
     case 'app-only':
-      if (principal.kind !== 'app') throw new TokenError('app_only_required', 'this resource accepts only app-only calls');
+      if (principal.kind !== 'app')
+        throw new TokenError('app_only_required', 'this resource accepts only app-only calls');
       return;
     case 'trust-level':
       if (TRUST_ORDER[principal.trustLevel] < TRUST_ORDER[requirement.level]) {

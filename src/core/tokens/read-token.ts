@@ -28,6 +28,9 @@ export function readToken(token: string, maxTokenBytes: number, trace: Trace): R
   const alg = checkSignedHeader(outer.header);
   trace?.('format', `compact JWS, alg ${alg}`);
   trace?.('algorithm', `${alg} is allowed`);
-  if (outer.payload.actortoken !== undefined) throw new TokenError('token_malformed', 'only the legacy outer token carries an actor token', { claim: 'actortoken' });
+  if (outer.payload.actortoken !== undefined)
+    throw new TokenError('token_malformed', 'only the legacy outer token carries an actor token', {
+      claim: 'actortoken',
+    });
   return { form: 'signed', jws: outer, alg, iss: issuerOf(outer.payload) };
 }

@@ -33,10 +33,21 @@ export function keyFitsAlgorithm(key: KeyObject, alg: AllowedAlgorithm): boolean
 }
 
 /** Verifies a JWS signature over `signingInput`. */
-export function verifySignature(alg: AllowedAlgorithm, key: KeyObject, signingInput: string, signature: Buffer): boolean {
+export function verifySignature(
+  alg: AllowedAlgorithm,
+  key: KeyObject,
+  signingInput: string,
+  signature: Buffer,
+): boolean {
   const spec = ALGORITHMS[alg];
   const data = Buffer.from(signingInput);
   if ('curve' in spec) return cryptoVerify(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
-  if (spec.pss) return cryptoVerify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, signature);
+  if (spec.pss)
+    return cryptoVerify(
+      spec.hash,
+      data,
+      { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST },
+      signature,
+    );
   return cryptoVerify(spec.hash, data, key, signature);
 }

@@ -7,12 +7,22 @@ import { keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './sign
 import type { VerificationContext } from './verification-context';
 
 /** Tries the keys a header names (among one source's): the key that verifies, `undefined` when the header names none it has. */
-function verifyWith(keySet: KeySet | undefined, jws: CompactJws, alg: AllowedAlgorithm, context: VerificationContext): VerificationKey | undefined {
+function verifyWith(
+  keySet: KeySet | undefined,
+  jws: CompactJws,
+  alg: AllowedAlgorithm,
+  context: VerificationContext,
+): VerificationKey | undefined {
   const selected = keySet && selectKeys(keySet.keys, jws.header, context.now, context.skewSeconds * 1000);
   if (!selected) return undefined;
-  if (selected.outOfDate) throw new TokenError('partner_certificate_expired', 'the certificate of the key that signed this token has expired or is not valid yet');
+  if (selected.outOfDate)
+    throw new TokenError(
+      'partner_certificate_expired',
+      'the certificate of the key that signed this token has expired or is not valid yet',
+    );
   for (const candidate of selected.usable) {
-    if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature)) return candidate;
+    if (keyFitsAlgorithm(candidate.key, alg) && verifySignature(alg, candidate.key, jws.signingInput, jws.signature))
+      return candidate;
   }
   throw new TokenError('signature_invalid', "the signature does not verify with the issuer's keys");
 }
@@ -22,7 +32,12 @@ function verifyWith(keySet: KeySet | undefined, jws: CompactJws, alg: AllowedAlg
  * own header): synchronously from cached keys, else after fetching them; a key id the source does
  * not publish triggers one cooldown-limited refresh. Returns the key that verified.
  */
-export function checkSignature(jws: CompactJws, alg: AllowedAlgorithm, source: KeySource | undefined, context: VerificationContext): MaybePromise<VerificationKey> {
+export function checkSignature(
+  jws: CompactJws,
+  alg: AllowedAlgorithm,
+  source: KeySource | undefined,
+  context: VerificationContext,
+): MaybePromise<VerificationKey> {
   if (!source) throw new TokenError('key_not_found', 'no key source is configured for this partner');
   const cached = source.fresh();
   const now = cached && verifyWith(cached, jws, alg, context);

@@ -28,13 +28,21 @@ function malformed(claim: string, description: string): TokenError {
 export function checkSignedHeader(header: Record<string, unknown>): AllowedAlgorithm {
   const { alg, typ, kid, x5t } = header;
   // The value is not named: it is the token's, and would be copied into the challenge.
-  if (!isAllowedAlgorithm(alg)) throw new TokenError('algorithm_not_allowed', 'the token\'s algorithm is not allowed', { claim: 'alg' });
-  if (header.crit !== undefined) throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused', { claim: 'crit' });
-  if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase()))) throw malformed('typ', 'the typ header is not JWT or at+jwt');
-  if (kid !== undefined && (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH)) throw malformed('kid', 'the kid header is not a key id');
-  if (x5t !== undefined && (typeof x5t !== 'string' || !SHA1_THUMBPRINT.test(x5t))) throw malformed('x5t', 'the x5t header is not a SHA-1 thumbprint');
+  if (!isAllowedAlgorithm(alg))
+    throw new TokenError('algorithm_not_allowed', "the token's algorithm is not allowed", { claim: 'alg' });
+  if (header.crit !== undefined)
+    throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused', {
+      claim: 'crit',
+    });
+  if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYPES.has(typ.toLowerCase())))
+    throw malformed('typ', 'the typ header is not JWT or at+jwt');
+  if (kid !== undefined && (typeof kid !== 'string' || kid === '' || kid.length > MAX_KID_LENGTH))
+    throw malformed('kid', 'the kid header is not a key id');
+  if (x5t !== undefined && (typeof x5t !== 'string' || !SHA1_THUMBPRINT.test(x5t)))
+    throw malformed('x5t', 'the x5t header is not a SHA-1 thumbprint');
   const x5tS256 = header['x5t#S256'];
-  if (x5tS256 !== undefined && (typeof x5tS256 !== 'string' || !SHA256_THUMBPRINT.test(x5tS256))) throw malformed('x5t#S256', 'the x5t#S256 header is not a SHA-256 thumbprint');
+  if (x5tS256 !== undefined && (typeof x5tS256 !== 'string' || !SHA256_THUMBPRINT.test(x5tS256)))
+    throw malformed('x5t#S256', 'the x5t#S256 header is not a SHA-256 thumbprint');
   return alg;
 }
 
@@ -43,9 +51,14 @@ export function checkSignedHeader(header: Record<string, unknown>): AllowedAlgor
  * It is held to the same strictness as a signed header: `crit` refused, no other member.
  */
 export function checkOuterHeader(header: Record<string, unknown>): void {
-  if (header.crit !== undefined) throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused', { claim: 'crit' });
+  if (header.crit !== undefined)
+    throw new TokenError('crit_header_refused', 'tokens with critical header extensions are refused', {
+      claim: 'crit',
+    });
   for (const member in header) {
-    if (member !== 'alg' && member !== 'typ') throw malformed('header', 'the legacy outer token\'s header has members other than typ and alg');
+    if (member !== 'alg' && member !== 'typ')
+      throw malformed('header', "the legacy outer token's header has members other than typ and alg");
   }
-  if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'jwt')) throw malformed('typ', 'the typ header is not JWT');
+  if (header.typ !== undefined && (typeof header.typ !== 'string' || header.typ.toLowerCase() !== 'jwt'))
+    throw malformed('typ', 'the typ header is not JWT');
 }

@@ -77,7 +77,10 @@ export class TokenIssuer {
       // The outer token is unsigned by design of the legacy format; its `iss` is the actor's
       // `nameid` (shared/PROTOCOL.md). Receivers trust it only through the signed actor token.
       // jose's UnsecuredJWT omits `typ`, which Microsoft's readers expect: `{"typ":"JWT","alg":"none"}`.
-      const outer = [{ typ: 'JWT', alg: 'none' }, { aud, iss: this.issuer, ...userClaims(user), actortoken: actorToken, ...window }]
+      const outer = [
+        { typ: 'JWT', alg: 'none' },
+        { aud, iss: this.issuer, ...userClaims(user), actortoken: actorToken, ...window },
+      ]
         .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
         .join('.')
         .concat('.');

@@ -12,13 +12,29 @@ import { parseName } from '../principal-names';
 import { optionalString, type AudienceSubject } from './claim-checks';
 import type { CompactJws } from './compact-jws';
 import { checkLegacyAllowed, checkOuterAgreesWithActor } from './legacy-token';
-import { applyTrustRules, checkActingPrincipal, checkActor, checkPartnerEnabled, checkReplay, checkSignedPartnerToken, principalFromPartnerToken, type ReplayDefence } from './partner-token-claims';
+import {
+  applyTrustRules,
+  checkActingPrincipal,
+  checkActor,
+  checkPartnerEnabled,
+  checkReplay,
+  checkSignedPartnerToken,
+  principalFromPartnerToken,
+  type ReplayDefence,
+} from './partner-token-claims';
 import type { Principal } from './principal';
 import { readToken, type ReadToken } from './read-token';
 import { checkServerWindow, principalFromServerToken } from './server-token-claims';
 import { checkSignature, describeKey } from './signature-check';
 import type { AllowedAlgorithm } from './signature-algorithms';
-import { concerning, keySourceRefusal, timeRulesFor, type Trace, type VerificationContext, type Verified } from './verification-context';
+import {
+  concerning,
+  keySourceRefusal,
+  timeRulesFor,
+  type Trace,
+  type VerificationContext,
+  type Verified,
+} from './verification-context';
 
 export type { VerificationEvent } from '../events';
 
@@ -71,7 +87,11 @@ export class TokenVerifier {
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.cache = new VerifiedTokenCache(options.verifiedTokenCacheSize);
-    this.us = { serviceName: options.serviceName, realms: options.realms, hostnames: options.hostnames.map((h) => h.toLowerCase()) };
+    this.us = {
+      serviceName: options.serviceName,
+      realms: options.realms,
+      hostnames: options.hostnames.map((h) => h.toLowerCase()),
+    };
     this.replay = { store: options.replayStore, timeoutMs: options.replayTimeoutMs };
   }
 
@@ -128,17 +148,37 @@ export class TokenVerifier {
    * guards), so every refusal is answered and reported alike.
    */
   refuse(error: TokenError): TokenError {
-    const reason = error.code === 'replay_store_unavailable' ? 'replay_store' : error.cause instanceof KeySourceError ? error.cause.reason : undefined;
-    this.options.onEvent?.({ type: 'rejected', code: error.code, status: error.status, ...(error.partner && { partner: error.partner }), ...(reason && { reason }) });
+    const reason =
+      error.code === 'replay_store_unavailable'
+        ? 'replay_store'
+        : error.cause instanceof KeySourceError
+          ? error.cause.reason
+          : undefined;
+    this.options.onEvent?.({
+      type: 'rejected',
+      code: error.code,
+      status: error.status,
+      ...(error.partner && { partner: error.partner }),
+      ...(reason && { reason }),
+    });
     return this.whole(error);
   }
 
   /** The path of one token: read it, choose its trust source, run that source's steps. */
   private check(token: string, trace: Trace): MaybePromise<Verified> {
-    const context: VerificationContext = { now: this.options.clock(), skewSeconds: this.options.clockSkewSeconds, maxLifetimeSeconds: this.options.maxLifetimeSeconds, us: this.us, trace };
+    const context: VerificationContext = {
+      now: this.options.clock(),
+      skewSeconds: this.options.clockSkewSeconds,
+      maxLifetimeSeconds: this.options.maxLifetimeSeconds,
+      us: this.us,
+      trace,
+    };
     const read = readToken(token, this.options.maxTokenBytes, trace);
     return chain(this.chooseTrustSource(read), (source) => {
-      if (source.partner) return read.form === 'legacy' ? this.legacyPath(read, source, context) : this.partnerPath(read.jws, read.alg, source, context);
+      if (source.partner)
+        return read.form === 'legacy'
+          ? this.legacyPath(read, source, context)
+          : this.partnerPath(read.jws, read.alg, source, context);
       return this.serverPath(read.jws, read.alg, source.server, context);
     });
   }
@@ -149,9 +189,14 @@ export class TokenVerifier {
    * authorization servers, so a server can never sign as a partner whatever its issuer says, and
    * partner tokens never wait on a server's metadata. The legacy form is a partner's only.
    */
-  private chooseTrustSource(read: ReadToken): MaybePromise<(IssuerMatch & { partner: Partner }) | { partner?: undefined; server: AuthorizationServer }> {
+  private chooseTrustSource(
+    read: ReadToken,
+  ): MaybePromise<(IssuerMatch & { partner: Partner }) | { partner?: undefined; server: AuthorizationServer }> {
     const name = parseName(read.iss);
-    const partnerMatch: MaybePromise<IssuerMatch> = !name || name.host !== undefined ? { reason: 'unknown_partner' } : this.options.registry.findByIssuer(name.principalId, name.realm);
+    const partnerMatch: MaybePromise<IssuerMatch> =
+      !name || name.host !== undefined
+        ? { reason: 'unknown_partner' }
+        : this.options.registry.findByIssuer(name.principalId, name.realm);
     return chain(partnerMatch, (match) => {
       if (match.partner) return match;
       if (read.form === 'legacy') throw partnerLookupError(match);
@@ -165,7 +210,12 @@ export class TokenVerifier {
   }
 
   /** partner: checkSignature -> checkWindow -> checkAudience -> checkActor -> applyTrustRules -> checkReplay */
-  private partnerPath(jws: CompactJws, alg: AllowedAlgorithm, match: IssuerMatch & { partner: Partner }, context: VerificationContext): MaybePromise<Verified> {
+  private partnerPath(
+    jws: CompactJws,
+    alg: AllowedAlgorithm,
+    match: IssuerMatch & { partner: Partner },
+    context: VerificationContext,
+  ): MaybePromise<Verified> {
     const { partner } = match;
     return concerning(partner.config.name, () => {
       checkPartnerEnabled(partner);
@@ -179,30 +229,54 @@ export class TokenVerifier {
   }
 
   /** legacy: the partner's setting, then the partner steps on the actor token, then checkOuterAgreesWithActor. */
-  private legacyPath(read: ReadToken & { form: 'legacy' }, match: IssuerMatch & { partner: Partner }, context: VerificationContext): MaybePromise<Verified> {
+  private legacyPath(
+    read: ReadToken & { form: 'legacy' },
+    match: IssuerMatch & { partner: Partner },
+    context: VerificationContext,
+  ): MaybePromise<Verified> {
     const { partner } = match;
     return concerning(partner.config.name, () => {
       checkPartnerEnabled(partner);
       checkLegacyAllowed(partner);
       return chain(checkSignedPartnerToken(read.jws, read.alg, match, context), (actorToken) => {
         const actor = checkActingPrincipal(optionalString(actorToken.claims, 'nameid') ?? '', actorToken);
-        const { user, window } = checkOuterAgreesWithActor(read.outer.payload, actorToken.claims, actor, actorToken.window, timeRulesFor(partner, context));
+        const { user, window } = checkOuterAgreesWithActor(
+          read.outer.payload,
+          actorToken.claims,
+          actor,
+          actorToken.window,
+          timeRulesFor(partner, context),
+        );
         context.trace?.('legacy outer token', `iss, aud and window agree with the actor token; acting ${actor}`);
         applyTrustRules(partner, user, context);
         const signed = { ...actorToken, window };
-        return checkReplay(principalFromPartnerToken(signed, actor, user, read.outer.payload), signed, this.replay, context);
+        return checkReplay(
+          principalFromPartnerToken(signed, actor, user, read.outer.payload),
+          signed,
+          this.replay,
+          context,
+        );
       });
     });
   }
 
   /** server: checkSignature -> checkWindow -> principalFromServerToken (its keys only). */
-  private serverPath(jws: CompactJws, alg: AllowedAlgorithm, server: AuthorizationServer, context: VerificationContext): MaybePromise<Verified> {
+  private serverPath(
+    jws: CompactJws,
+    alg: AllowedAlgorithm,
+    server: AuthorizationServer,
+    context: VerificationContext,
+  ): MaybePromise<Verified> {
     context.trace?.('issuer', `authorization server ${server.config.name} (${String(jws.payload.iss)})`);
     return concerning(server.config.name, () =>
       chain(checkSignature(jws, alg, server.keySource, context), (key) => {
         context.trace?.('key', `${describeKey(key)} from ${server.keySource.description}`);
         const window = checkServerWindow(jws.payload, context);
-        return { principal: principalFromServerToken(jws.payload, window, server, context.us, context.trace), partner: undefined, uniqueJti: false };
+        return {
+          principal: principalFromServerToken(jws.payload, window, server, context.us, context.trace),
+          partner: undefined,
+          uniqueJti: false,
+        };
       }),
     );
   }
@@ -215,13 +289,26 @@ export class TokenVerifier {
       this.cache.delete(key);
       return undefined;
     }
-    this.options.onEvent?.({ type: 'accepted', partner: entry.principal.partner, realm: entry.principal.realm, userId: entry.principal.user?.id, cached: true });
+    this.options.onEvent?.({
+      type: 'accepted',
+      partner: entry.principal.partner,
+      realm: entry.principal.realm,
+      userId: entry.principal.user?.id,
+      cached: true,
+    });
     return entry.principal;
   }
 
   private accepted(key: string | undefined, { principal, partner, uniqueJti }: Verified): Principal {
-    if (key && !uniqueJti) this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
-    this.options.onEvent?.({ type: 'accepted', partner: principal.partner, realm: principal.realm, userId: principal.user?.id, cached: false });
+    if (key && !uniqueJti)
+      this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
+    this.options.onEvent?.({
+      type: 'accepted',
+      partner: principal.partner,
+      realm: principal.realm,
+      userId: principal.user?.id,
+      cached: false,
+    });
     return principal;
   }
 
@@ -232,7 +319,10 @@ export class TokenVerifier {
 
   /** The refusal with its headers: a challenge for 4xx; for a 503 (an outage, not a bad token) `Retry-After` only. */
   private whole(error: TokenError): TokenError {
-    const headers: Record<string, string> = error.status < 500 ? { 'WWW-Authenticate': this.options.challenge(error.error, error.error ? error.message : undefined) } : {};
+    const headers: Record<string, string> =
+      error.status < 500
+        ? { 'WWW-Authenticate': this.options.challenge(error.error, error.error ? error.message : undefined) }
+        : {};
     if (error.retryAfterSeconds !== undefined) headers['Retry-After'] = String(error.retryAfterSeconds);
     return error.with({ headers });
   }
@@ -242,5 +332,10 @@ export class TokenVerifier {
 function partnerLookupError(match: IssuerMatch): unknown {
   if (match.partner) return new Error('unreachable: the partner was found');
   if (match.reason === 'key_source_unavailable') return match.cause;
-  return new TokenError(match.reason, match.reason === 'realm_mismatch' ? 'the issuer is a partner of another realm' : 'the issuer is not a known partner or authorization server');
+  return new TokenError(
+    match.reason,
+    match.reason === 'realm_mismatch'
+      ? 'the issuer is a partner of another realm'
+      : 'the issuer is not a known partner or authorization server',
+  );
 }

@@ -24,7 +24,8 @@ export function assertUserIdentity(user: UserIdentity, field = 'user'): void {
   const given = USER_CLAIMS.filter((k) => user[k] !== undefined);
   if (given.length === 0) throw new TypeError(`${field}: name the user by at least one of nameid, upn, smtp or sip`);
   for (const k of given) {
-    if (typeof user[k] !== 'string' || user[k]!.trim() === '') throw new TypeError(`${field}.${k}: expected a non-empty string`);
+    if (typeof user[k] !== 'string' || user[k]!.trim() === '')
+      throw new TypeError(`${field}.${k}: expected a non-empty string`);
   }
 }
 

@@ -18,7 +18,17 @@ describe('certificate rollover', () => {
     const config = await serviceConfig('messaging');
     const nextFiles = await writeCertificate(tempDir(), 'messaging-next');
     service = createS2SAuth(
-      { ...config, signing: { ...config.signing!, next: { certificate: nextFiles.certificate, privateKey: nextFiles.privateKey, effectiveAt: effectiveAt.toISOString() } } },
+      {
+        ...config,
+        signing: {
+          ...config.signing!,
+          next: {
+            certificate: nextFiles.certificate,
+            privateKey: nextFiles.privateKey,
+            effectiveAt: effectiveAt.toISOString(),
+          },
+        },
+      },
       { clock },
     );
     const [, scheduled] = service.signingKeys.published();
@@ -28,7 +38,10 @@ describe('certificate rollover', () => {
   it('publishes the current and the next key before the switch, in metadata and JWKS', async () => {
     const app = express().use(service.metadataRouter());
     const metadata = await request(app).get('/metadata/json/1').expect(200);
-    expect(metadata.body.keys.map((k: { keyinfo: { x5t: string } }) => k.keyinfo.x5t)).toEqual([service.signingKeys.active().x5t, next.x5t]);
+    expect(metadata.body.keys.map((k: { keyinfo: { x5t: string } }) => k.keyinfo.x5t)).toEqual([
+      service.signingKeys.active().x5t,
+      next.x5t,
+    ]);
     const jwks = await request(app).get('/.well-known/jwks.json').expect(200);
     expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toEqual([service.signingKeys.active().kid, next.kid]);
   });
@@ -56,7 +69,13 @@ describe('certificate rollover', () => {
     const nextFiles = await writeCertificate(tempDir(), 'late');
     const late = new Date(Date.now() + 400 * 86_400_000).toISOString();
     expect(() =>
-      createS2SAuth({ ...config, signing: { ...config.signing!, next: { certificate: nextFiles.certificate, privateKey: nextFiles.privateKey, effectiveAt: late } } }),
+      createS2SAuth({
+        ...config,
+        signing: {
+          ...config.signing!,
+          next: { certificate: nextFiles.certificate, privateKey: nextFiles.privateKey, effectiveAt: late },
+        },
+      }),
     ).toThrow(expect.objectContaining({ path: 'signing.next.effectiveAt' }));
   });
 
@@ -71,7 +90,9 @@ describe('certificate rollover', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).path).toBe('signing.privateKey');
     // The value of a field that may hold a secret is never echoed, not even as a path.
-    expect((error as Error).message).toBe('s2s-oauth config: signing.privateKey: cannot read the file this field names (ENOENT)');
+    expect((error as Error).message).toBe(
+      's2s-oauth config: signing.privateKey: cannot read the file this field names (ENOENT)',
+    );
   });
 });
 
@@ -92,7 +113,13 @@ describe('metadata router', () => {
       serviceName: IDS.contacts,
       issuer: `${IDS.contacts}@contoso.com`,
       allowedAudiences: [`${IDS.contacts}@contoso.com`, `${IDS.contacts}@fabrikam.com`],
-      keys: [{ usage: 'signing', keyinfo: { x5t: key.x5t }, keyvalue: { type: 'x509Certificate', value: key.der.toString('base64') } }],
+      keys: [
+        {
+          usage: 'signing',
+          keyinfo: { x5t: key.x5t },
+          keyvalue: { type: 'x509Certificate', value: key.der.toString('base64') },
+        },
+      ],
       endpoints: [{ location: 'http://contacts.contoso.com/metadata/json/1', protocol: 'OAuth2', usage: 'metadata' }],
     });
   });

@@ -28,7 +28,12 @@ describe('parseConfig', () => {
   it('fills in defaults and derives the realm from the first hostname', () => {
     const config = parseConfig(valid(), { baseDir: '/etc/s2s' });
     expect(config.realm).toBe('contoso.com');
-    expect(config.tokens).toEqual({ lifetimeSeconds: 300, clockSkewSeconds: 60, maxInboundLifetimeSeconds: 3600, maxTokenBytes: 8192 });
+    expect(config.tokens).toEqual({
+      lifetimeSeconds: 300,
+      clockSkewSeconds: 60,
+      maxInboundLifetimeSeconds: 3600,
+      maxTokenBytes: 8192,
+    });
     expect(config.replayCache).toEqual({ maxEntries: 100_000, timeoutMs: 1000 });
     expect(config.signing.certificate).toBe('/etc/s2s/cert.pem');
     expect(config.partners).toEqual([]);
@@ -61,23 +66,98 @@ describe('parseConfig', () => {
     ['hostname type', (c) => ({ ...c, hostnames: [42] }), 'hostnames[0]'],
     ['realm underivable', (c) => ({ ...c, hostnames: ['127.0.0.1'] }), 'realm'],
     ['unknown top-level field', (c) => ({ ...c, realms: ['x'] }), 'realms'],
-    ['unknown nested field', (c) => ({ ...c, signing: { certificate: 'a', privateKey: 'b', password: 'x' } }), 'signing.password'],
+    [
+      'unknown nested field',
+      (c) => ({ ...c, signing: { certificate: 'a', privateKey: 'b', password: 'x' } }),
+      'signing.password',
+    ],
     ['signing key missing', (c) => ({ ...c, signing: { certificate: 'a' } }), 'signing.privateKey'],
-    ['next effectiveAt', (c) => ({ ...c, signing: { certificate: 'a', privateKey: 'b', next: { certificate: 'c', privateKey: 'd', effectiveAt: 'tomorrow' } } }), 'signing.next.effectiveAt'],
+    [
+      'next effectiveAt',
+      (c) => ({
+        ...c,
+        signing: {
+          certificate: 'a',
+          privateKey: 'b',
+          next: { certificate: 'c', privateKey: 'd', effectiveAt: 'tomorrow' },
+        },
+      }),
+      'signing.next.effectiveAt',
+    ],
     ['lifetime over the hard cap', (c) => ({ ...c, tokens: { lifetimeSeconds: 7200 } }), 'tokens.lifetimeSeconds'],
     ['lifetime not whole', (c) => ({ ...c, tokens: { lifetimeSeconds: 1.5 } }), 'tokens.lifetimeSeconds'],
     ['skew negative', (c) => ({ ...c, tokens: { clockSkewSeconds: -1 } }), 'tokens.clockSkewSeconds'],
     ['unknown tokens field', (c) => ({ ...c, tokens: { lifetime: 5 } }), 'tokens.lifetime'],
     ['additionalRealms type', (c) => ({ ...c, additionalRealms: 'fabrikam.com' }), 'additionalRealms'],
-    ['partner trust level', (c) => ({ ...c, partners: [{ name: 'im', applicationId: 'x', trustLevel: 'Admin', keySource: { kind: 'jwks', url: 'https://im/jwks' } }] }), 'partners[0].trustLevel'],
-    ['partner key source kind', (c) => ({ ...c, partners: [{ name: 'im', applicationId: 'x', trustLevel: 'Full', keySource: { kind: 'ldap' } }] }), 'partners[0].keySource.kind'],
-    ['partner jwks url', (c) => ({ ...c, partners: [{ name: 'im', applicationId: 'x', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'not a url' } }] }), 'partners[0].keySource.url'],
-    ['partner applicationId', (c) => ({ ...c, partners: [{ name: 'im', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'https://im/jwks' } }] }), 'partners[0].applicationId'],
-    ['duplicate partner', (c) => ({ ...c, partners: [{ name: 'im', trustLevel: 'Full' }, { name: 'im', trustLevel: 'User' }] }), 'partners[1].name'],
-    ['partner unknown field', (c) => ({ ...c, partners: [{ name: 'im', trustLevel: 'Full', trust: 'Full' }] }), 'partners[0].trust'],
+    [
+      'partner trust level',
+      (c) => ({
+        ...c,
+        partners: [
+          { name: 'im', applicationId: 'x', trustLevel: 'Admin', keySource: { kind: 'jwks', url: 'https://im/jwks' } },
+        ],
+      }),
+      'partners[0].trustLevel',
+    ],
+    [
+      'partner key source kind',
+      (c) => ({
+        ...c,
+        partners: [{ name: 'im', applicationId: 'x', trustLevel: 'Full', keySource: { kind: 'ldap' } }],
+      }),
+      'partners[0].keySource.kind',
+    ],
+    [
+      'partner jwks url',
+      (c) => ({
+        ...c,
+        partners: [
+          { name: 'im', applicationId: 'x', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'not a url' } },
+        ],
+      }),
+      'partners[0].keySource.url',
+    ],
+    [
+      'partner applicationId',
+      (c) => ({
+        ...c,
+        partners: [{ name: 'im', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'https://im/jwks' } }],
+      }),
+      'partners[0].applicationId',
+    ],
+    [
+      'duplicate partner',
+      (c) => ({
+        ...c,
+        partners: [
+          { name: 'im', trustLevel: 'Full' },
+          { name: 'im', trustLevel: 'User' },
+        ],
+      }),
+      'partners[1].name',
+    ],
+    [
+      'partner unknown field',
+      (c) => ({ ...c, partners: [{ name: 'im', trustLevel: 'Full', trust: 'Full' }] }),
+      'partners[0].trust',
+    ],
     ['key source timeout', (c) => ({ ...c, keySources: { timeoutMs: 0 } }), 'keySources.timeoutMs'],
-    ['authorization server url', (c) => ({ ...c, authorizationServers: [{ name: 'as', metadataUrl: 'ftp://x' }] }), 'authorizationServers[0].metadataUrl'],
-    ['duplicate authorization server', (c) => ({ ...c, authorizationServers: [{ name: 'as', metadataUrl: 'https://a/m' }, { name: 'as', metadataUrl: 'https://b/m' }] }), 'authorizationServers[1].name'],
+    [
+      'authorization server url',
+      (c) => ({ ...c, authorizationServers: [{ name: 'as', metadataUrl: 'ftp://x' }] }),
+      'authorizationServers[0].metadataUrl',
+    ],
+    [
+      'duplicate authorization server',
+      (c) => ({
+        ...c,
+        authorizationServers: [
+          { name: 'as', metadataUrl: 'https://a/m' },
+          { name: 'as', metadataUrl: 'https://b/m' },
+        ],
+      }),
+      'authorizationServers[1].name',
+    ],
     ['replay store timeout', (c) => ({ ...c, replayCache: { timeoutMs: 0 } }), 'replayCache.timeoutMs'],
   ])('names the field of a bad %s', (_label, mutate, path) => {
     const error = errorOf(mutate(valid()));
@@ -86,9 +166,13 @@ describe('parseConfig', () => {
   });
 
   it('says what was expected', () => {
-    expect(errorOf({ ...valid(), partners: [{ name: 'im', trustLevel: 'Admin' }] }).message).toMatch(/"Full", "Application" or "User"/);
+    expect(errorOf({ ...valid(), partners: [{ name: 'im', trustLevel: 'Admin' }] }).message).toMatch(
+      /"Full", "Application" or "User"/,
+    );
     expect(errorOf({ ...valid(), tokens: { lifetimeSeconds: 7200 } }).message).toMatch(/at most 3600/);
-    expect(errorOf({ ...valid(), serviceName: undefined }).message).toBe('s2s-oauth config: serviceName: required (expected string)');
+    expect(errorOf({ ...valid(), serviceName: undefined }).message).toBe(
+      's2s-oauth config: serviceName: required (expected string)',
+    );
   });
 
   it('refuses a document that is not an object', () => {
@@ -114,7 +198,9 @@ describe('loadConfig', () => {
   });
 
   it('names the file when it cannot be read', () => {
-    expect(() => loadConfig(join(dir, 'missing.json'))).toThrow(/cannot read configuration file .*missing\.json: ENOENT/);
+    expect(() => loadConfig(join(dir, 'missing.json'))).toThrow(
+      /cannot read configuration file .*missing\.json: ENOENT/,
+    );
   });
 
   it('names the field inside a file', () => {

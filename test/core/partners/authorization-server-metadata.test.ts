@@ -4,7 +4,13 @@ import { parseCertificate } from '../../../src/core/certificates/oauth-certifica
 
 describe('authorization-server metadata', () => {
   it('reads OpenID Connect discovery / RFC 8414', () => {
-    expect(parseAuthorizationServerMetadata({ issuer: 'https://login.example', jwks_uri: 'https://login.example/jwks', token_endpoint: 'https://login.example/token' })).toEqual({
+    expect(
+      parseAuthorizationServerMetadata({
+        issuer: 'https://login.example',
+        jwks_uri: 'https://login.example/jwks',
+        token_endpoint: 'https://login.example/token',
+      }),
+    ).toEqual({
       issuer: 'https://login.example',
       jwksUri: 'https://login.example/jwks',
       tokenEndpoint: 'https://login.example/token',
@@ -16,7 +22,12 @@ describe('authorization-server metadata', () => {
     const cert = parseCertificate(certificatePem, 'acs');
     const metadata = parseAuthorizationServerMetadata({
       Issuer: '00000001-0000-0000-c000-000000000000@contoso.com',
-      keys: [{ usage: 'signing', keyValue: { type: 'x509Certificate', value: cert.der.toString('base64'), keyInfo: { x5t: 'ignored' } } }],
+      keys: [
+        {
+          usage: 'signing',
+          keyValue: { type: 'x509Certificate', value: cert.der.toString('base64'), keyInfo: { x5t: 'ignored' } },
+        },
+      ],
       endpoints: [
         { location: 'https://accounts.example/metadata/json/1', protocol: 'OAuth2', usage: 'metadata' },
         { location: 'https://accounts.example/tokens/OAuth/2', protocol: 'OAuth2', usage: 'issuance' },

@@ -14,10 +14,19 @@ const KEY_SOURCES = { allowInsecureHosts: ['127.0.0.1'], refreshCooldownSeconds:
 /** Microsoft's ACS names itself `<its principal id>@<realm>`, the very form a partner's `iss` takes. */
 const ACS_ID = '00000001-0000-0000-c000-000000000000';
 
-async function contactsTrusting(servers: S2SConfigInput['authorizationServers'], extra: Partial<S2SConfigInput> = {}): Promise<S2SAuth> {
-  return createS2SAuth(await serviceConfig('contacts', { keySources: KEY_SOURCES, authorizationServers: servers, ...extra }));
+async function contactsTrusting(
+  servers: S2SConfigInput['authorizationServers'],
+  extra: Partial<S2SConfigInput> = {},
+): Promise<S2SAuth> {
+  return createS2SAuth(
+    await serviceConfig('contacts', { keySources: KEY_SOURCES, authorizationServers: servers, ...extra }),
+  );
 }
-const code = (promise: Promise<unknown>) => promise.then(() => 'accepted', (e: unknown) => (e instanceof TokenError ? e.code : `not a TokenError: ${String(e)}`));
+const code = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'accepted',
+    (e: unknown) => (e instanceof TokenError ? e.code : `not a TokenError: ${String(e)}`),
+  );
 
 describe('authorization-server tokens get every check partner tokens get', () => {
   const as = new StaticAuthorizationServer();
@@ -36,17 +45,35 @@ describe('authorization-server tokens get every check partner tokens get', () =>
     hung.mode = 'ok';
   });
 
-  it('matches partners first: a partner whose <id>@<realm> is a server\'s issuer keeps its tokens, and the server cannot sign as it', async () => {
+  it("matches partners first: a partner whose <id>@<realm> is a server's issuer keeps its tokens, and the server cannot sign as it", async () => {
     as.issuer = `${ACS_ID}@contoso.com`;
     const acsPartner = await serviceConfig('other');
-    const contacts = await contactsTrusting([{ name: 'acs', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Full' }] }], {
-      partners: [{ name: 'lookalike', applicationId: ACS_ID, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: [acsPartner.signing!.certificate] } }],
-    });
+    const contacts = await contactsTrusting(
+      [{ name: 'acs', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Full' }] }],
+      {
+        partners: [
+          {
+            name: 'lookalike',
+            applicationId: ACS_ID,
+            realm: 'contoso.com',
+            trustLevel: 'Full',
+            keySource: { kind: 'certificate', certificates: [acsPartner.signing!.certificate] },
+          },
+        ],
+      },
+    );
     await contacts.authorizationServers.get('acs')!.metadata.get(); // the server's metadata is in memory
     expect(contacts.authorizationServers.findKnown(as.issuer)).toBeDefined();
     const now = Math.floor(Date.now() / 1000);
-    const partnerToken = craftToken({ alg: 'RS256', typ: 'JWT' }, { iss: as.issuer, nameid: as.issuer, aud: US, nbf: now, exp: now + 300 }, createPrivateKey(readFileSync(acsPartner.signing!.privateKey as string)));
-    await expect(contacts.verifier.verify(partnerToken)).resolves.toMatchObject({ source: 'partner', partner: 'lookalike' });
+    const partnerToken = craftToken(
+      { alg: 'RS256', typ: 'JWT' },
+      { iss: as.issuer, nameid: as.issuer, aud: US, nbf: now, exp: now + 300 },
+      createPrivateKey(readFileSync(acsPartner.signing!.privateKey as string)),
+    );
+    await expect(contacts.verifier.verify(partnerToken)).resolves.toMatchObject({
+      source: 'partner',
+      partner: 'lookalike',
+    });
     const serverToken = as.sign({ aud: US, client_id: 'messaging', nameid: as.issuer }, {});
     expect(await code(contacts.verifier.verify(serverToken))).toBe('signature_invalid');
     expect((await contacts.verifier.explain(serverToken)).error?.code).toBe('signature_invalid');
@@ -54,10 +81,17 @@ describe('authorization-server tokens get every check partner tokens get', () =>
 
   it('reads a metadata document that is also its own JWKS (cache entries are kept by kind and URL)', async () => {
     as.metadataIsJwks = true;
-    const contacts = await contactsTrusting([{ name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] }]);
+    const contacts = await contactsTrusting([
+      { name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] },
+    ]);
     const token = as.sign({ aud: US, client_id: 'messaging' });
-    await expect(contacts.verifier.verify(token)).resolves.toMatchObject({ source: 'authorization-server', partner: 'messaging' });
-    await expect(contacts.verifier.verify(as.sign({ aud: US, client_id: 'messaging' }))).resolves.toMatchObject({ authorizationServer: 'cloud' });
+    await expect(contacts.verifier.verify(token)).resolves.toMatchObject({
+      source: 'authorization-server',
+      partner: 'messaging',
+    });
+    await expect(contacts.verifier.verify(as.sign({ aud: US, client_id: 'messaging' }))).resolves.toMatchObject({
+      authorizationServer: 'cloud',
+    });
   });
 
   it.each([
@@ -66,7 +100,9 @@ describe('authorization-server tokens get every check partner tokens get', () =>
     ['an email that is not a string', { sub: 'alice', email: ['alice@contoso.com'] }, 'email'],
     ['no aud at all', { aud: undefined }, 'aud'],
   ])('refuses a server token with %s (never a user with id "")', async (_label, claims, claim) => {
-    const contacts = await contactsTrusting([{ name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] }]);
+    const contacts = await contactsTrusting([
+      { name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] },
+    ]);
     const token = as.sign({ aud: US, client_id: 'messaging', ...claims });
     const error = await contacts.verifier.verify(token).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'token_malformed', status: 401, claim, partner: 'cloud' });
@@ -77,7 +113,9 @@ describe('authorization-server tokens get every check partner tokens get', () =>
     ['a foreign realm', `${IDS.contacts}@fabrikam.com`, 'realm_mismatch'],
     ['another service', `${IDS.other}@contoso.com`, 'audience_mismatch'],
   ])('refuses a server token addressed to %s with audiences at the default', async (_label, aud, expected) => {
-    const contacts = await contactsTrusting([{ name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] }]);
+    const contacts = await contactsTrusting([
+      { name: 'cloud', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Application' }] },
+    ]);
     const token = as.sign({ aud, client_id: 'messaging' });
     expect(await code(contacts.verifier.verify(token))).toBe(expected);
     expect((await contacts.verifier.explain(token)).error?.code).toBe(expected);
@@ -95,8 +133,12 @@ describe('authorization-server tokens get every check partner tokens get', () =>
     expect(hung.pending).toBe(1);
   });
 
-  it('caps the token endpoint\'s reply like every document it reads', async () => {
-    const messaging = createS2SAuth({ ...(await serviceConfig('messaging')), keySources: { ...KEY_SOURCES, maxResponseBytes: 64 * 1024 }, authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl }] });
+  it("caps the token endpoint's reply like every document it reads", async () => {
+    const messaging = createS2SAuth({
+      ...(await serviceConfig('messaging')),
+      keySources: { ...KEY_SOURCES, maxResponseBytes: 64 * 1024 },
+      authorizationServers: [{ name: 'cloud', metadataUrl: as.metadataUrl }],
+    });
     as.tokenReplyPadding = 2 * 1024 * 1024;
     try {
       const request = requestClientCredentialsToken({

@@ -5,16 +5,44 @@ import { MemoryReplayStore, ReplayStoreFullError } from '../../../src/core/cache
 import { quoteParameter, createChallengeBuilder } from '../../../src/core/tokens/bearer-challenge';
 import { IDS } from '../../helpers/certificates';
 
-const SETTINGS = { ttlSeconds: 60, refreshCooldownSeconds: 30, staleIfErrorSeconds: 60, timeoutMs: 1000, maxResponseBytes: 1024, allowInsecureHosts: [] };
+const SETTINGS = {
+  ttlSeconds: 60,
+  refreshCooldownSeconds: 30,
+  staleIfErrorSeconds: 60,
+  timeoutMs: 1000,
+  maxResponseBytes: 1024,
+  allowInsecureHosts: [],
+};
 
 describe('partner registry', () => {
   const make = () =>
-    new PartnerRegistry([{ name: 'im', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', enabled: true, permissions: [], clientIds: [], legacyTokens: false, requireUniqueJti: false, baseUrls: [], outbound: { kind: 'self-issued' } }], SETTINGS, Date.now);
+    new PartnerRegistry(
+      [
+        {
+          name: 'im',
+          applicationId: IDS.messaging,
+          realm: 'contoso.com',
+          trustLevel: 'Full',
+          enabled: true,
+          permissions: [],
+          clientIds: [],
+          legacyTokens: false,
+          requireUniqueJti: false,
+          baseUrls: [],
+          outbound: { kind: 'self-issued' },
+        },
+      ],
+      SETTINGS,
+      Date.now,
+    );
 
   it('adds, updates, disables, enables, removes and lists partners at run time', async () => {
     const registry = make();
     registry.add({ name: 'sched', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'User' });
-    expect(registry.list().map((p) => [p.name, p.trustLevel, p.enabled])).toEqual([['im', 'Full', true], ['sched', 'User', true]]);
+    expect(registry.list().map((p) => [p.name, p.trustLevel, p.enabled])).toEqual([
+      ['im', 'Full', true],
+      ['sched', 'User', true],
+    ]);
     registry.update('sched', { trustLevel: 'Application', permissions: ['meetings.write'] });
     expect(registry.get('sched')!.config).toMatchObject({ trustLevel: 'Application', permissions: ['meetings.write'] });
     registry.disable('im');
@@ -44,19 +72,36 @@ describe('partner registry', () => {
   it('names the field of an invalid change', () => {
     const registry = make();
     expect(() => registry.add({ name: 'im', applicationId: 'x', trustLevel: 'Full' })).toThrow(ConfigError);
-    expect(() => registry.update('im', { trustLevel: 'Root' as never })).toThrow(expect.objectContaining({ path: 'trustLevel' }));
-    expect(() => registry.add({ name: 'x', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'https://x/jwks' } })).toThrow(expect.objectContaining({ path: 'applicationId' }));
+    expect(() => registry.update('im', { trustLevel: 'Root' as never })).toThrow(
+      expect.objectContaining({ path: 'trustLevel' }),
+    );
+    expect(() =>
+      registry.add({ name: 'x', trustLevel: 'Full', keySource: { kind: 'jwks', url: 'https://x/jwks' } }),
+    ).toThrow(expect.objectContaining({ path: 'applicationId' }));
     expect(() => registry.disable('nobody')).toThrow(/no partner named "nobody"/);
   });
 
-  it('refuses a partner whose base URLs overlap another\'s, where the last one used to win', () => {
+  it("refuses a partner whose base URLs overlap another's, where the last one used to win", () => {
     const registry = make();
     registry.update('im', { baseUrls: ['https://im.contoso.com/api'] });
-    expect(() => registry.add({ name: 'im2', applicationId: 'y', trustLevel: 'Full', baseUrls: ['https://im.contoso.com/api/v2'] })).toThrow(
-      expect.objectContaining({ path: 'baseUrls', message: 's2s-oauth config: baseUrls: https://im.contoso.com/api/v2 overlaps https://im.contoso.com/api of partner "im"' }),
+    expect(() =>
+      registry.add({
+        name: 'im2',
+        applicationId: 'y',
+        trustLevel: 'Full',
+        baseUrls: ['https://im.contoso.com/api/v2'],
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        path: 'baseUrls',
+        message:
+          's2s-oauth config: baseUrls: https://im.contoso.com/api/v2 overlaps https://im.contoso.com/api of partner "im"',
+      }),
     );
     registry.add({ name: 'im2', applicationId: 'y', trustLevel: 'Full', baseUrls: ['https://im.contoso.com/apiv2'] });
-    expect(() => registry.update('im2', { baseUrls: ['https://im.contoso.com/'] })).toThrow(expect.objectContaining({ path: 'baseUrls' }));
+    expect(() => registry.update('im2', { baseUrls: ['https://im.contoso.com/'] })).toThrow(
+      expect.objectContaining({ path: 'baseUrls' }),
+    );
     expect(registry.get('im2')!.config.baseUrls).toEqual(['https://im.contoso.com/apiv2']);
   });
 });
@@ -107,8 +152,16 @@ describe('challenges', () => {
   });
 
   it('puts realm first, then client_id and trusted_issuers, then the error', () => {
-    const build = createChallengeBuilder({ realm: 'contoso.com', clientId: IDS.contacts, trustedIssuers: ['*@contoso.com', '*@fabrikam.com'] });
-    expect(build()).toBe(`Bearer realm="contoso.com", client_id="${IDS.contacts}", trusted_issuers="*@contoso.com,*@fabrikam.com"`);
-    expect(build('invalid_token', 'say "no"')).toBe(`${build()}, error="invalid_token", error_description="say \\"no\\""`);
+    const build = createChallengeBuilder({
+      realm: 'contoso.com',
+      clientId: IDS.contacts,
+      trustedIssuers: ['*@contoso.com', '*@fabrikam.com'],
+    });
+    expect(build()).toBe(
+      `Bearer realm="contoso.com", client_id="${IDS.contacts}", trusted_issuers="*@contoso.com,*@fabrikam.com"`,
+    );
+    expect(build('invalid_token', 'say "no"')).toBe(
+      `${build()}, error="invalid_token", error_description="say \\"no\\""`,
+    );
   });
 });

@@ -8,20 +8,37 @@ function randomUnicode(seed: { value: number }): string {
   const length = next() % 40;
   for (let i = 0; i < length; i++) {
     const pick = next() % 4;
-    const code = pick === 0 ? next() % 0x80 : pick === 1 ? next() % 0x100 : pick === 2 ? 0xd800 + (next() % 0x800) : next() % 0x110000;
+    const code =
+      pick === 0
+        ? next() % 0x80
+        : pick === 1
+          ? next() % 0x100
+          : pick === 2
+            ? 0xd800 + (next() % 0x800)
+            : next() % 0x110000;
     out += code > 0xffff ? String.fromCodePoint(code) : String.fromCharCode(code);
   }
   return out;
 }
 
 describe('challenge builder', () => {
-  const build = createChallengeBuilder({ realm: 'contoso.com', clientId: '11111111-1111-4111-8111-111111111111', trustedIssuers: ['*@contoso.com'] });
+  const build = createChallengeBuilder({
+    realm: 'contoso.com',
+    clientId: '11111111-1111-4111-8111-111111111111',
+    trustedIssuers: ['*@contoso.com'],
+  });
 
   it('returns a header Node can send for any error description, realm or client id (10,000 random Unicode strings)', () => {
     const seed = { value: 7 };
     for (let i = 0; i < 10_000; i++) {
       const text = randomUnicode(seed);
-      const challenges = [build('invalid_token', text), createChallengeBuilder({ realm: text, clientId: text, trustedIssuers: [text], authorizationUri: text })('invalid_token', text)];
+      const challenges = [
+        build('invalid_token', text),
+        createChallengeBuilder({ realm: text, clientId: text, trustedIssuers: [text], authorizationUri: text })(
+          'invalid_token',
+          text,
+        ),
+      ];
       for (const value of challenges) {
         expect(() => validateHeaderValue('WWW-Authenticate', value)).not.toThrow();
         expect(value).toMatch(/^[\x20-\x7e]*$/);

@@ -1,7 +1,8 @@
 import { parseCompactJws } from '../../../src/core/tokens/compact-jws';
 import { TokenError } from '../../../src/core/errors/token-error';
 
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
 const refusal = (token: string) => {
   try {
     parseCompactJws(token);

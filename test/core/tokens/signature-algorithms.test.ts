@@ -1,5 +1,10 @@
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from '../../../src/core/tokens/signature-algorithms';
+import {
+  isAllowedAlgorithm,
+  keyFitsAlgorithm,
+  verifySignature,
+  type AllowedAlgorithm,
+} from '../../../src/core/tokens/signature-algorithms';
 
 const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -7,29 +12,63 @@ const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
 const ed25519 = generateKeyPairSync('ed25519');
 
-const HASH: Record<AllowedAlgorithm, string> = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512', PS256: 'sha256', PS384: 'sha384', PS512: 'sha512', ES256: 'sha256', ES384: 'sha384' };
+const HASH: Record<AllowedAlgorithm, string> = {
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+};
 
 /** Signs as a JWS signer would (IEEE P1363 for ECDSA, PSS with a digest-length salt for PS*). */
-function jwsSign(alg: AllowedAlgorithm, key: KeyObject, input: string, saltLength: number = constants.RSA_PSS_SALTLEN_DIGEST): Buffer {
+function jwsSign(
+  alg: AllowedAlgorithm,
+  key: KeyObject,
+  input: string,
+  saltLength: number = constants.RSA_PSS_SALTLEN_DIGEST,
+): Buffer {
   if (alg.startsWith('ES')) return sign(HASH[alg], Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  if (alg.startsWith('PS')) return sign(HASH[alg], Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+  if (alg.startsWith('PS'))
+    return sign(HASH[alg], Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
   return sign(HASH[alg], Buffer.from(input), key);
 }
 
 describe('signature algorithms', () => {
   it('allows exactly the asymmetric algorithms, and nothing that merely looks like one', () => {
-    for (const alg of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384']) expect(isAllowedAlgorithm(alg)).toBe(true);
-    for (const alg of ['none', 'HS256', 'HS512', 'ES512', 'EdDSA', 'rs256', 'RS256 ', 'toString', '__proto__', 'constructor', 42, undefined, null]) expect(isAllowedAlgorithm(alg)).toBe(false);
+    for (const alg of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'])
+      expect(isAllowedAlgorithm(alg)).toBe(true);
+    for (const alg of [
+      'none',
+      'HS256',
+      'HS512',
+      'ES512',
+      'EdDSA',
+      'rs256',
+      'RS256 ',
+      'toString',
+      '__proto__',
+      'constructor',
+      42,
+      undefined,
+      null,
+    ])
+      expect(isAllowedAlgorithm(alg)).toBe(false);
   });
 
-  it.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const)('%s: verifies with RSA >= 2048, and refuses a flipped bit or other data', (alg) => {
-    const signature = jwsSign(alg, rsa2048.privateKey, 'head.body');
-    expect(keyFitsAlgorithm(rsa2048.publicKey, alg)).toBe(true);
-    expect(verifySignature(alg, rsa2048.publicKey, 'head.body', signature)).toBe(true);
-    expect(verifySignature(alg, rsa2048.publicKey, 'head.bodY', signature)).toBe(false);
-    signature[10] ^= 1;
-    expect(verifySignature(alg, rsa2048.publicKey, 'head.body', signature)).toBe(false);
-  });
+  it.each(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const)(
+    '%s: verifies with RSA >= 2048, and refuses a flipped bit or other data',
+    (alg) => {
+      const signature = jwsSign(alg, rsa2048.privateKey, 'head.body');
+      expect(keyFitsAlgorithm(rsa2048.publicKey, alg)).toBe(true);
+      expect(verifySignature(alg, rsa2048.publicKey, 'head.body', signature)).toBe(true);
+      expect(verifySignature(alg, rsa2048.publicKey, 'head.bodY', signature)).toBe(false);
+      signature[10] ^= 1;
+      expect(verifySignature(alg, rsa2048.publicKey, 'head.body', signature)).toBe(false);
+    },
+  );
 
   it('refuses RSA keys under 2048 bits, EC keys for RSA algorithms and the reverse, and other key types', () => {
     for (const alg of ['RS256', 'PS256'] as const) {
@@ -62,7 +101,9 @@ describe('signature algorithms', () => {
     const longSalt = jwsSign('PS256', rsa2048.privateKey, 'a.b', 64);
     expect(verifySignature('PS256', rsa2048.publicKey, 'a.b', zeroSalt)).toBe(false);
     expect(verifySignature('PS256', rsa2048.publicKey, 'a.b', longSalt)).toBe(false);
-    expect(verifySignature('PS256', rsa2048.publicKey, 'a.b', jwsSign('PS256', rsa2048.privateKey, 'a.b', 32))).toBe(true);
+    expect(verifySignature('PS256', rsa2048.publicKey, 'a.b', jwsSign('PS256', rsa2048.privateKey, 'a.b', 32))).toBe(
+      true,
+    );
   });
 
   it('RS256: a PKCS#1 v1.5 signature does not pass as PS256, nor the reverse', () => {

@@ -1,7 +1,12 @@
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { compactVerify } from 'jose';
 import { parseCompactJws } from '../../../src/core/tokens/compact-jws';
-import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from '../../../src/core/tokens/signature-algorithms';
+import {
+  isAllowedAlgorithm,
+  keyFitsAlgorithm,
+  verifySignature,
+  type AllowedAlgorithm,
+} from '../../../src/core/tokens/signature-algorithms';
 
 /*
  * A differential test of our home-grown signature path (compact parsing + node:crypto) against
@@ -10,14 +15,26 @@ import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature, type AllowedAlgo
  */
 
 const ALGS: AllowedAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'];
-const HASH = { RS256: 'sha256', RS384: 'sha384', RS512: 'sha512', PS256: 'sha256', PS384: 'sha384', PS512: 'sha512', ES256: 'sha256', ES384: 'sha384' } as const;
+const HASH = {
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+} as const;
 const TOKENS_PER_ALG = 150;
 
 /** A deterministic pseudo-random source, so a failure can be replayed. */
 function random(seed: number) {
   let state = seed;
   const next = () => (state = (state * 1103515245 + 12345) % 2 ** 31);
-  return { int: (n: number) => next() % n, bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => next() % 256)) };
+  return {
+    int: (n: number) => next() % n,
+    bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => next() % 256)),
+  };
 }
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -32,7 +49,11 @@ function signToken(alg: AllowedAlgorithm, key: KeyObject, header: object, payloa
   const signature = alg.startsWith('ES')
     ? sign(HASH[alg], data, { key, dsaEncoding: 'ieee-p1363' })
     : alg.startsWith('PS')
-      ? sign(HASH[alg], data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST })
+      ? sign(HASH[alg], data, {
+          key,
+          padding: constants.RSA_PKCS1_PSS_PADDING,
+          saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
+        })
       : sign(HASH[alg], data, key);
   return `${input}.${signature.toString('base64url')}`;
 }
@@ -46,7 +67,12 @@ function ours(token: string, key: KeyObject, expected: AllowedAlgorithm): boolea
     return false;
   }
   const alg = jws.header.alg;
-  return isAllowedAlgorithm(alg) && alg === expected && keyFitsAlgorithm(key, alg) && verifySignature(alg, key, jws.signingInput, jws.signature);
+  return (
+    isAllowedAlgorithm(alg) &&
+    alg === expected &&
+    keyFitsAlgorithm(key, alg) &&
+    verifySignature(alg, key, jws.signingInput, jws.signature)
+  );
 }
 
 async function jose(token: string, key: KeyObject, alg: AllowedAlgorithm): Promise<boolean> {
@@ -72,18 +98,25 @@ function mutations(token: string, r: ReturnType<typeof random>, alg: AllowedAlgo
     `${h}.${p}.${flip(s)}`,
     `${h}.${flip(p)}.${s}`,
     `${flip(h)}.${p}.${s}`,
-    `${h}.${p}.${Buffer.from(s, 'base64url').subarray(0, -1 - r.int(4)).toString('base64url')}`,
+    `${h}.${p}.${Buffer.from(s, 'base64url')
+      .subarray(0, -1 - r.int(4))
+      .toString('base64url')}`,
     `${h}.${p}.${Buffer.concat([Buffer.from(s, 'base64url'), r.bytes(1 + r.int(3))]).toString('base64url')}`,
     `${h}.${p}.${r.bytes(Buffer.from(s, 'base64url').length).toString('base64url')}`,
     `${header({ alg: otherAlg, typ: 'JWT' })}.${p}.${s}`,
     `${header({ alg })}.${p}.${s}`,
     `${p}.${h}.${s}`,
     `${h}.${p}.`,
-    signToken(alg, alg.startsWith('ES') ? (alg === 'ES256' ? p384 : p256).privateKey : otherRsa.privateKey, { alg: alg.startsWith('ES') ? (alg === 'ES256' ? 'ES384' : 'ES256') : alg }, { iss: 'x' }),
+    signToken(
+      alg,
+      alg.startsWith('ES') ? (alg === 'ES256' ? p384 : p256).privateKey : otherRsa.privateKey,
+      { alg: alg.startsWith('ES') ? (alg === 'ES256' ? 'ES384' : 'ES256') : alg },
+      { iss: 'x' },
+    ),
   ];
 }
 
-describe('our signature verdict equals jose\'s', () => {
+describe("our signature verdict equals jose's", () => {
   it.each(ALGS)('%s: random tokens and their mutations', async (alg) => {
     const r = random(ALGS.indexOf(alg) + 1);
     const { privateKey, publicKey } = keysFor(alg);

@@ -15,7 +15,10 @@ describe('the built-in token issuer', () => {
     service = await createService('messaging', {}, clock);
   });
   const verifyWithJose = (token: string) =>
-    jwtVerify(token, createLocalJWKSet(service.jwks() as JSONWebKeySet), { algorithms: ['RS256'], currentDate: new Date(clock()) });
+    jwtVerify(token, createLocalJWKSet(service.jwks() as JSONWebKeySet), {
+      algorithms: ['RS256'],
+      currentDate: new Date(clock()),
+    });
 
   it('mints an app-only actor token in the Microsoft S2S wire format that plain jose verifies against our JWKS', async () => {
     const { token, expiresAt } = await service.issuer.mint({ audience });
@@ -43,7 +46,10 @@ describe('the built-in token issuer', () => {
   });
 
   it('mints a signed user-context token carrying both the user and the acting service', async () => {
-    const { token } = await service.issuer.mint({ audience, user: { nameid: 'S-1-5-21-1', upn: 'alice@contoso.com', smtp: 'alice@contoso.com' } });
+    const { token } = await service.issuer.mint({
+      audience,
+      user: { nameid: 'S-1-5-21-1', upn: 'alice@contoso.com', smtp: 'alice@contoso.com' },
+    });
     const { payload, protectedHeader } = await verifyWithJose(token);
     expect(protectedHeader.alg).toBe('RS256');
     expect(payload).toMatchObject({
@@ -74,7 +80,9 @@ describe('the built-in token issuer', () => {
   it('signs ES256 with an EC certificate', async () => {
     const ec = createS2SAuth(await serviceConfig('scheduler', {}, { keyType: 'ec' }));
     const { token } = await ec.issuer.mint({ audience });
-    const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(ec.jwks() as JSONWebKeySet), { algorithms: ['ES256'] });
+    const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(ec.jwks() as JSONWebKeySet), {
+      algorithms: ['ES256'],
+    });
     expect(protectedHeader.alg).toBe('ES256');
   });
 
@@ -82,11 +90,17 @@ describe('the built-in token issuer', () => {
     const { token } = await service.issuer.mint({ audience, lifetimeSeconds: 60 });
     const claims = decodeJwt(token);
     expect(claims.exp! - claims.nbf!).toBe(60);
-    await expect(service.issuer.mint({ audience, lifetimeSeconds: 3601 })).rejects.toThrow(/lifetimeSeconds: expected whole seconds from 1 to 3600/);
+    await expect(service.issuer.mint({ audience, lifetimeSeconds: 3601 })).rejects.toThrow(
+      /lifetimeSeconds: expected whole seconds from 1 to 3600/,
+    );
   });
 
   it('refuses a user named by nothing', async () => {
-    await expect(service.issuer.mint({ audience, user: {} })).rejects.toThrow(/user: name the user by at least one of nameid, upn, smtp or sip/);
-    await expect(service.issuer.mint({ audience, user: { upn: '' } })).rejects.toThrow(/user\.upn: expected a non-empty string/);
+    await expect(service.issuer.mint({ audience, user: {} })).rejects.toThrow(
+      /user: name the user by at least one of nameid, upn, smtp or sip/,
+    );
+    await expect(service.issuer.mint({ audience, user: { upn: '' } })).rejects.toThrow(
+      /user\.upn: expected a non-empty string/,
+    );
   });
 });

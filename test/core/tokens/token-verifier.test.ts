@@ -23,12 +23,35 @@ let contacts: S2SAuth;
 let messagingKey: KeyObject;
 let schedulerKey: KeyObject;
 
-async function contactsWith(partners: PartnerConfigInput[], replayStore?: ReplayStore, timeoutMs = 1000): Promise<S2SAuth> {
-  return createS2SAuth(await serviceConfig('contacts', { partners, replayCache: { timeoutMs } }), replayStore ? { replayStore } : {});
+async function contactsWith(
+  partners: PartnerConfigInput[],
+  replayStore?: ReplayStore,
+  timeoutMs = 1000,
+): Promise<S2SAuth> {
+  return createS2SAuth(
+    await serviceConfig('contacts', { partners, replayCache: { timeoutMs } }),
+    replayStore ? { replayStore } : {},
+  );
 }
 const partnersFor = (extra: Partial<PartnerConfigInput> = {}): PartnerConfigInput[] => [
-  { name: 'messaging', applicationId: IDS.messaging, realm: 'contoso.com', trustLevel: 'Full', permissions: ['contacts.read'], legacyTokens: true, requireUniqueJti: true, keySource: { kind: 'certificate', certificates: [messaging.config.signing.certificate] }, ...extra },
-  { name: 'scheduler', applicationId: IDS.scheduler, realm: 'contoso.com', trustLevel: 'Full', keySource: { kind: 'certificate', certificates: [scheduler.config.signing.certificate] } },
+  {
+    name: 'messaging',
+    applicationId: IDS.messaging,
+    realm: 'contoso.com',
+    trustLevel: 'Full',
+    permissions: ['contacts.read'],
+    legacyTokens: true,
+    requireUniqueJti: true,
+    keySource: { kind: 'certificate', certificates: [messaging.config.signing.certificate] },
+    ...extra,
+  },
+  {
+    name: 'scheduler',
+    applicationId: IDS.scheduler,
+    realm: 'contoso.com',
+    trustLevel: 'Full',
+    keySource: { kind: 'certificate', certificates: [scheduler.config.signing.certificate] },
+  },
 ];
 
 beforeAll(async () => {
@@ -40,15 +63,65 @@ beforeAll(async () => {
 });
 
 const now = () => Math.floor(Date.now() / 1000);
-const header = (extra: Record<string, unknown> = {}) => ({ alg: 'RS256', typ: 'JWT', x5t: messaging.signingKeys.active().x5t, ...extra });
-const claims = (extra: Record<string, unknown> = {}) => ({ aud: AUD, iss: SCHEDULER, nameid: SCHEDULER, nbf: now(), iat: now(), exp: now() + 300, jti: `j-${Math.random()}`, ...extra });
+const header = (extra: Record<string, unknown> = {}) => ({
+  alg: 'RS256',
+  typ: 'JWT',
+  x5t: messaging.signingKeys.active().x5t,
+  ...extra,
+});
+const claims = (extra: Record<string, unknown> = {}) => ({
+  aud: AUD,
+  iss: SCHEDULER,
+  nameid: SCHEDULER,
+  nbf: now(),
+  iat: now(),
+  exp: now() + 300,
+  jti: `j-${Math.random()}`,
+  ...extra,
+});
 /** A token of scheduler (no replay rule, no legacy form): the plain partner path. */
 const signed = (extra: Record<string, unknown> = {}, head: Record<string, unknown> = {}) =>
-  craftToken({ alg: 'RS256', typ: 'JWT', x5t: scheduler.signingKeys.active().x5t, ...head }, claims(extra), schedulerKey);
+  craftToken(
+    { alg: 'RS256', typ: 'JWT', x5t: scheduler.signingKeys.active().x5t, ...head },
+    claims(extra),
+    schedulerKey,
+  );
 const actorToken = (extra: Record<string, unknown> = {}) =>
-  craftToken(header(), { aud: AUD, iss: MESSAGING, nameid: MESSAGING, nbf: now(), iat: now(), exp: now() + 300, trustedfordelegation: true, jti: `actor-${Math.random()}`, ...extra }, messagingKey);
-const outer = (actor: string, extra: Record<string, unknown> = {}, head: Record<string, unknown> = { typ: 'JWT', alg: 'none' }) =>
-  craftToken(head, { aud: AUD, iss: MESSAGING, nbf: now(), exp: now() + 300, nameid: 'S-1-5-21-42', nii: 'urn:office:idp:activedirectory', upn: 'alice@contoso.com', actortoken: actor, ...extra }, 'none');
+  craftToken(
+    header(),
+    {
+      aud: AUD,
+      iss: MESSAGING,
+      nameid: MESSAGING,
+      nbf: now(),
+      iat: now(),
+      exp: now() + 300,
+      trustedfordelegation: true,
+      jti: `actor-${Math.random()}`,
+      ...extra,
+    },
+    messagingKey,
+  );
+const outer = (
+  actor: string,
+  extra: Record<string, unknown> = {},
+  head: Record<string, unknown> = { typ: 'JWT', alg: 'none' },
+) =>
+  craftToken(
+    head,
+    {
+      aud: AUD,
+      iss: MESSAGING,
+      nbf: now(),
+      exp: now() + 300,
+      nameid: 'S-1-5-21-42',
+      nii: 'urn:office:idp:activedirectory',
+      upn: 'alice@contoso.com',
+      actortoken: actor,
+      ...extra,
+    },
+    'none',
+  );
 
 /** Asserts that verify() and explain() both refuse `token` with `code`; returns verify()'s error. */
 async function refusedBoth(token: unknown, code: string, s2s = contacts): Promise<TokenError> {
@@ -66,10 +139,24 @@ async function refusedBoth(token: unknown, code: string, s2s = contacts): Promis
 describe('TokenVerifier.verify() and explain(), without HTTP', () => {
   it('accepts a partner token and explains the same acceptance', async () => {
     const token = signed();
-    await expect(contacts.verifier.verify(token)).resolves.toMatchObject({ partner: 'scheduler', kind: 'app', source: 'partner' });
+    await expect(contacts.verifier.verify(token)).resolves.toMatchObject({
+      partner: 'scheduler',
+      kind: 'app',
+      source: 'partner',
+    });
     const explained = await contacts.verifier.explain(token);
     expect(explained.error).toBeUndefined();
-    expect(explained.steps.map((s) => s.check)).toEqual(['format', 'algorithm', 'partner', 'key', 'signature', 'time', 'audience', 'actor', 'trust']);
+    expect(explained.steps.map((s) => s.check)).toEqual([
+      'format',
+      'algorithm',
+      'partner',
+      'key',
+      'signature',
+      'time',
+      'audience',
+      'actor',
+      'trust',
+    ]);
   });
 
   it('rejects a token that is not a string with a TokenError, never a TypeError', async () => {
@@ -80,25 +167,42 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
     it('accepts one signed actor token once, however many fresh outer ids wrap it', async () => {
       const s2s = await contactsWith(partnersFor());
       const actor = actorToken();
-      await expect(s2s.verifier.verify(outer(actor, { jti: 'outer-1' }))).resolves.toMatchObject({ partner: 'messaging', kind: 'user' });
+      await expect(s2s.verifier.verify(outer(actor, { jti: 'outer-1' }))).resolves.toMatchObject({
+        partner: 'messaging',
+        kind: 'user',
+      });
       for (let i = 2; i <= 5; i++) {
         const error = await refusedBoth(outer(actor, { jti: `outer-${i}` }), 'token_replayed', s2s);
         expect(error).toMatchObject({ partner: 'messaging', claim: 'jti', status: 401 });
       }
     });
 
-    it('accepts our own issuer\'s legacy tokens at a partner that requires unique ids (the actor token carries the jti)', async () => {
+    it("accepts our own issuer's legacy tokens at a partner that requires unique ids (the actor token carries the jti)", async () => {
       const s2s = await contactsWith(partnersFor());
-      const { token } = await messaging.issuer.mint({ audience: CONTACTS_AUDIENCE, user: { upn: 'alice@contoso.com' }, legacy: true });
-      await expect(s2s.verifier.verify(token)).resolves.toMatchObject({ partner: 'messaging', user: { upn: 'alice@contoso.com' } });
+      const { token } = await messaging.issuer.mint({
+        audience: CONTACTS_AUDIENCE,
+        user: { upn: 'alice@contoso.com' },
+        legacy: true,
+      });
+      await expect(s2s.verifier.verify(token)).resolves.toMatchObject({
+        partner: 'messaging',
+        user: { upn: 'alice@contoso.com' },
+      });
       await refusedBoth(token, 'token_replayed', s2s);
     });
 
-    it('keeps the unsigned outer token\'s other claims apart from the signed claims', async () => {
-      const principal = await contacts.verifier.verify(outer(actorToken(), { roles: ['admin'], scp: 'contacts.write', jti: 'outer' }));
+    it("keeps the unsigned outer token's other claims apart from the signed claims", async () => {
+      const principal = await contacts.verifier.verify(
+        outer(actorToken(), { roles: ['admin'], scp: 'contacts.write', jti: 'outer' }),
+      );
       expect(principal.claims).not.toHaveProperty('roles');
       expect(principal.claims).toMatchObject({ iss: MESSAGING, nameid: MESSAGING, trustedfordelegation: true });
-      expect(principal.unsignedClaims).toMatchObject({ roles: ['admin'], scp: 'contacts.write', jti: 'outer', upn: 'alice@contoso.com' });
+      expect(principal.unsignedClaims).toMatchObject({
+        roles: ['admin'],
+        scp: 'contacts.write',
+        jti: 'outer',
+        upn: 'alice@contoso.com',
+      });
       expect(principal.user).toEqual({ nameid: 'S-1-5-21-42', upn: 'alice@contoso.com', id: 'S-1-5-21-42' });
     });
 
@@ -114,7 +218,14 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
       // Microsoft's writer: string times in the actor token, which only legacy partners may send.
       const fromScheduler = craftToken(
         { alg: 'RS256', typ: 'JWT', x5t: scheduler.signingKeys.active().x5t },
-        { aud: AUD, iss: SCHEDULER, nameid: SCHEDULER, nbf: String(now()), exp: String(now() + 300), trustedfordelegation: 'true' },
+        {
+          aud: AUD,
+          iss: SCHEDULER,
+          nameid: SCHEDULER,
+          nbf: String(now()),
+          exp: String(now() + 300),
+          trustedfordelegation: 'true',
+        },
         schedulerKey,
       );
       const token = outer(fromScheduler, { iss: SCHEDULER });
@@ -125,7 +236,14 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
   describe('a store that cannot answer fails closed with a 503', () => {
     it.each([
       ['hangs', { remember: () => new Promise<boolean>(() => undefined) }],
-      ['throws', { remember: () => { throw new Error('connection refused'); } }],
+      [
+        'throws',
+        {
+          remember: () => {
+            throw new Error('connection refused');
+          },
+        },
+      ],
       ['rejects', { remember: () => Promise.reject(new Error('READONLY')) }],
       ['answers nonsense', { remember: () => Promise.resolve('OK' as unknown as boolean) }],
     ])('when it %s', async (label, store) => {
@@ -137,7 +255,13 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
         expect(error).toMatchObject({ code: 'token_replayed' });
         return;
       }
-      expect(error).toMatchObject({ code: 'replay_store_unavailable', status: 503, retryAfterSeconds: 1, headers: { 'Retry-After': '1' }, partner: 'messaging' });
+      expect(error).toMatchObject({
+        code: 'replay_store_unavailable',
+        status: 503,
+        retryAfterSeconds: 1,
+        headers: { 'Retry-After': '1' },
+        partner: 'messaging',
+      });
       expect((error as TokenError).headers['WWW-Authenticate']).toBeUndefined();
       expect((await s2s.verifier.explain(token)).error?.code).toBe('replay_store_unavailable');
     });
@@ -146,7 +270,12 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
   describe('every registered claim and header member is type-checked', () => {
     it.each([
       ['iat a day in the future', { iat: now() + 86400, exp: now() + 86400 + 60 }, 'token_not_yet_valid', 'iat'],
-      ['iat ten years in the future', { iat: now() + 10 * 365 * 86400, exp: now() + 10 * 365 * 86400 + 60 }, 'token_not_yet_valid', 'iat'],
+      [
+        'iat ten years in the future',
+        { iat: now() + 10 * 365 * 86400, exp: now() + 10 * 365 * 86400 + 60 },
+        'token_not_yet_valid',
+        'iat',
+      ],
       ['iat not a number', { iat: 'yesterday' }, 'token_malformed', 'iat'],
       ['iat a string of digits from a non-legacy partner', { iat: String(now()) }, 'token_malformed', 'iat'],
       ['iat null', { iat: null }, 'token_malformed', 'iat'],
@@ -159,7 +288,12 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
       ['iss an empty string', { iss: '' }, 'token_malformed', 'iss'],
       ['iss a number', { iss: 7 }, 'token_malformed', 'iss'],
       ['nameid a number in an app-only token', { nameid: 7 }, 'token_malformed', 'nameid'],
-      ['nii a number', { nii: 1, act: { nameid: SCHEDULER }, nameid: 'S-1', upn: 'a@contoso.com' }, 'token_malformed', 'nii'],
+      [
+        'nii a number',
+        { nii: 1, act: { nameid: SCHEDULER }, nameid: 'S-1', upn: 'a@contoso.com' },
+        'token_malformed',
+        'nii',
+      ],
       ['act an array', { act: [{ nameid: SCHEDULER }], upn: 'a@contoso.com' }, 'token_malformed', 'act'],
       ['act with an empty nameid', { act: { nameid: '' }, upn: 'a@contoso.com' }, 'token_malformed', 'act.nameid'],
       ['act without a nameid', { act: {}, upn: 'a@contoso.com' }, 'token_malformed', 'act.nameid'],
@@ -181,16 +315,19 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
     });
 
     it('accepts typ in any case, and RFC 9068 access-token types', async () => {
-      for (const typ of ['jwt', 'JWT', 'at+jwt', 'application/at+jwt']) await expect(contacts.verifier.verify(signed({}, { typ }))).resolves.toMatchObject({ partner: 'scheduler' });
+      for (const typ of ['jwt', 'JWT', 'at+jwt', 'application/at+jwt'])
+        await expect(contacts.verifier.verify(signed({}, { typ }))).resolves.toMatchObject({ partner: 'scheduler' });
     });
 
-    it('accepts Microsoft\'s string times, iat included, from a legacy partner', async () => {
+    it("accepts Microsoft's string times, iat included, from a legacy partner", async () => {
       const actor = actorToken({ nbf: String(now()), iat: String(now()), exp: String(now() + 300) });
       await expect(contacts.verifier.verify(outer(actor))).resolves.toMatchObject({ partner: 'messaging' });
     });
 
     it('accepts an iat within the clock skew', async () => {
-      await expect(contacts.verifier.verify(signed({ iat: now() + 30 }))).resolves.toMatchObject({ partner: 'scheduler' });
+      await expect(contacts.verifier.verify(signed({ iat: now() + 30 }))).resolves.toMatchObject({
+        partner: 'scheduler',
+      });
     });
   });
 
@@ -201,9 +338,13 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
       // RS256 signatures are 256 bytes: 342 characters, the last carrying 4 bits and 2 unused.
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
       const sibling = alphabet[alphabet.indexOf(last) | 1]!;
-      expect(Buffer.from(token.slice(token.lastIndexOf('.') + 1, -1) + sibling, 'base64url')).toEqual(Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url'));
+      expect(Buffer.from(token.slice(token.lastIndexOf('.') + 1, -1) + sibling, 'base64url')).toEqual(
+        Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url'),
+      );
       await expect(contacts.verifier.verify(token)).resolves.toBeDefined();
-      expect(await refusedBoth(`${token.slice(0, -1)}${sibling}`, 'token_malformed')).toMatchObject({ message: 'the signature is not canonical base64url' });
+      expect(await refusedBoth(`${token.slice(0, -1)}${sibling}`, 'token_malformed')).toMatchObject({
+        message: 'the signature is not canonical base64url',
+      });
       // 345 characters leave a lone sextet: no byte string is spelt so.
       await refusedBoth(`${token}AAA`, 'token_malformed');
     });
