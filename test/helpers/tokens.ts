@@ -1,4 +1,5 @@
-import { createHmac, sign, type KeyObject } from 'node:crypto';
+import { constants, createHmac, sign, type KeyObject } from 'node:crypto';
+import type { AllowedAlgorithm } from '../../src/core/tokens/signature-algorithms';
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -29,4 +30,28 @@ export function tamper(token: string): string {
   const bytes = Buffer.from(s!, 'base64url');
   bytes[0] = bytes[0]! ^ 1;
   return `${h}.${p}.${bytes.toString('base64url')}`;
+}
+
+const HASH: Record<AllowedAlgorithm, string> = {
+  RS256: 'sha256',
+  RS384: 'sha384',
+  RS512: 'sha512',
+  PS256: 'sha256',
+  PS384: 'sha384',
+  PS512: 'sha512',
+  ES256: 'sha256',
+  ES384: 'sha384',
+};
+
+/** Signs `input` as a JWS signer would: IEEE P1363 for ECDSA, PSS with a digest-length salt (or `saltLength`) for PS*. */
+export function jwsSign(
+  alg: AllowedAlgorithm,
+  key: KeyObject,
+  input: string,
+  saltLength: number = constants.RSA_PSS_SALTLEN_DIGEST,
+): Buffer {
+  const data = Buffer.from(input);
+  if (alg.startsWith('ES')) return sign(HASH[alg], data, { key, dsaEncoding: 'ieee-p1363' });
+  if (alg.startsWith('PS')) return sign(HASH[alg], data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+  return sign(HASH[alg], data, key);
 }

@@ -1,40 +1,12 @@
-import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import {
-  isAllowedAlgorithm,
-  keyFitsAlgorithm,
-  verifySignature,
-  type AllowedAlgorithm,
-} from '../../../src/core/tokens/signature-algorithms';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { jwsSign } from '../../helpers/tokens';
+import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature } from '../../../src/core/tokens/signature-algorithms';
 
 const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
 const p256 = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
 const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
 const ed25519 = generateKeyPairSync('ed25519');
-
-const HASH: Record<AllowedAlgorithm, string> = {
-  RS256: 'sha256',
-  RS384: 'sha384',
-  RS512: 'sha512',
-  PS256: 'sha256',
-  PS384: 'sha384',
-  PS512: 'sha512',
-  ES256: 'sha256',
-  ES384: 'sha384',
-};
-
-/** Signs as a JWS signer would (IEEE P1363 for ECDSA, PSS with a digest-length salt for PS*). */
-function jwsSign(
-  alg: AllowedAlgorithm,
-  key: KeyObject,
-  input: string,
-  saltLength: number = constants.RSA_PSS_SALTLEN_DIGEST,
-): Buffer {
-  if (alg.startsWith('ES')) return sign(HASH[alg], Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
-  if (alg.startsWith('PS'))
-    return sign(HASH[alg], Buffer.from(input), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
-  return sign(HASH[alg], Buffer.from(input), key);
-}
 
 describe('signature algorithms', () => {
   it('allows exactly the asymmetric algorithms, and nothing that merely looks like one', () => {

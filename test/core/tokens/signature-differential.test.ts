@@ -1,4 +1,5 @@
-import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { jwsSign } from '../../helpers/tokens';
 import { compactVerify } from 'jose';
 import { parseCompactJws } from '../../../src/core/tokens/compact-jws';
 import {
@@ -15,16 +16,6 @@ import {
  */
 
 const ALGS: AllowedAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'];
-const HASH = {
-  RS256: 'sha256',
-  RS384: 'sha384',
-  RS512: 'sha512',
-  PS256: 'sha256',
-  PS384: 'sha384',
-  PS512: 'sha512',
-  ES256: 'sha256',
-  ES384: 'sha384',
-} as const;
 const TOKENS_PER_ALG = 150;
 
 /** A deterministic pseudo-random source, so a failure can be replayed. */
@@ -45,17 +36,7 @@ const keysFor = (alg: AllowedAlgorithm) => (alg === 'ES256' ? p256 : alg === 'ES
 
 function signToken(alg: AllowedAlgorithm, key: KeyObject, header: object, payload: object): string {
   const input = `${Buffer.from(JSON.stringify(header)).toString('base64url')}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  const data = Buffer.from(input);
-  const signature = alg.startsWith('ES')
-    ? sign(HASH[alg], data, { key, dsaEncoding: 'ieee-p1363' })
-    : alg.startsWith('PS')
-      ? sign(HASH[alg], data, {
-          key,
-          padding: constants.RSA_PKCS1_PSS_PADDING,
-          saltLength: constants.RSA_PSS_SALTLEN_DIGEST,
-        })
-      : sign(HASH[alg], data, key);
-  return `${input}.${signature.toString('base64url')}`;
+  return `${input}.${jwsSign(alg, key, input).toString('base64url')}`;
 }
 
 /** Our verdict, as the verifier reaches it: parse, the allow-list, the key's fit, the signature. */
