@@ -34,5 +34,5 @@ module.exports = tseslint.config(
       'no-console': 'error',
     },
   },
-  { files: ['src/cli/**', 'scripts/**', 'bench/**', 'example-app/**'], rules: { 'no-console': 'off' } },
+  { files: ['src/cli/**', 'scripts/**', 'bench/**', 'example-app/**', 'examples/**'], rules: { 'no-console': 'off' } },
 );

@@ -197,6 +197,29 @@ async function measureOutbound(variant, prepared) {
   }
 }
 
+const STARTUP_RUNS = 10;
+const STARTUP_VARIANTS = [
+  ['express alone', '-'],
+  ['s2s-oauth', 's2s-oauth'],
+  ['express-oauth2-jwt-bearer', 'express-oauth2-jwt-bearer'],
+];
+
+/** `require` cost with Express already loaded: median of 10 fresh processes each, in rotated order. */
+function measureStartup() {
+  const runs = Object.fromEntries(STARTUP_VARIANTS.map(([name]) => [name, []]));
+  for (let r = 0; r < STARTUP_RUNS; r++) {
+    for (const [name, target] of STARTUP_VARIANTS.map((_, i) => STARTUP_VARIANTS[(i + r) % STARTUP_VARIANTS.length])) {
+      const [cmd, args] = node(0, [join(__dirname, 'startup.js'), target]);
+      runs[name].push(
+        JSON.parse(
+          execFileSync(cmd, args, { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'production' } }).trim(),
+        ),
+      );
+    }
+  }
+  return runs;
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (x, digits = 2) => x.toFixed(digits);
 
@@ -221,15 +244,52 @@ const ratios = (all, a, b) => all.map((round) => round[a].rps / round[b].rps);
 const summary = (xs) => `${fmt(median(xs))} (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})`;
 const medianOf = (all, variant, key) => median(all.map((round) => round[variant][key]));
 
+let startupTargets;
+
+function printTargets(targets) {
+  console.log('\n| ratio | median (min-max) | target | met |');
+  console.log('|---|---:|---:|:---:|');
+  for (const [name, xs, target] of targets) {
+    console.log(
+      `| ${name} | ${summary(xs)} | ${target === undefined ? '-' : `>= ${target}`} | ${target === undefined ? '-' : median(xs) >= target ? 'yes' : 'NO'} |`,
+    );
+  }
+  if (startupTargets) {
+    console.log(
+      `| start-up vs express-oauth2-jwt-bearer | ${fmt(startupTargets.ratio)} | <= 1.5 | ${startupTargets.ratio <= 1.5 ? 'yes' : 'NO'} |`,
+    );
+    console.log(
+      `| start-up RSS over Express alone (MB) | ${fmt(startupTargets.rss, 1)} | <= 8 | ${startupTargets.rss <= 8 ? 'yes' : 'NO'} |`,
+    );
+  }
+}
+
 (async () => {
-  const inbound = !process.argv.includes('--outbound-only');
-  const outbound = !process.argv.includes('--inbound-only') && !only;
+  const startupOnly = process.argv.includes('--startup-only');
+  const inbound = !process.argv.includes('--outbound-only') && !startupOnly;
+  const outbound = !process.argv.includes('--inbound-only') && !only && !startupOnly;
+  const startup =
+    (!only && !process.argv.includes('--inbound-only') && !process.argv.includes('--outbound-only')) || startupOnly;
   console.log(
     `s2s-oauth benchmark: ${ROUNDS} round(s), ${WARMUP}s warm-up + ${DURATION}s, ${pinned ? 'server on core 0, load on core 1' : 'NOT pinned (no taskset)'}`,
   );
   console.log(`node ${process.version}, ${cpus()[0].model}, ${new Date().toISOString().slice(0, 10)}`);
-  const prepared = await prepare();
   const targets = [];
+  if (startup) {
+    const runs = measureStartup();
+    const m = (name, key) => median(runs[name].map((x) => x[key]));
+    console.log(
+      `\n| start-up (Express loaded first, median of ${STARTUP_RUNS} processes) | require ms | RSS added MB |`,
+    );
+    console.log('|---|---:|---:|');
+    for (const [name] of STARTUP_VARIANTS)
+      console.log(`| ${name} | ${fmt(m(name, 'requireMs'), 1)} | ${fmt(m(name, 'rssDeltaMb'), 1)} |`);
+    const ours = m('s2s-oauth', 'requireMs');
+    const auth0 = m('express-oauth2-jwt-bearer', 'requireMs');
+    startupTargets = { ratio: ours / auth0, rss: m('s2s-oauth', 'rssDeltaMb') };
+  }
+  if (!inbound && !outbound) return printTargets(targets);
+  const prepared = await prepare();
 
   if (inbound) {
     const all = await rounds('', VARIANTS, (v) => measure(v, prepared));

@@ -2,25 +2,40 @@
  * s2s-oauth: server-to-server OAuth for Express services, in the Microsoft S2S wire format.
  *
  * The entry exports what we mean to keep (every name is a semver promise): the facade, the
- * configuration, errors and their codes, the principal, events, and the types of the adapters the
- * facade hands out. Internals stay internal. See README.md for the concepts and a quick start.
+ * configuration, errors and their codes, the principal, events, and the types of what the facade
+ * hands out. Internals stay internal. See README.md for the concepts and a quick start.
  * @packageDocumentation
  */
 
 // The facade: one configuration, everything a service needs.
-export { createS2SAuth, S2SAuth, type S2SAuthOptions } from './s2s-auth';
+export { createS2SAuth, S2SAuth, type S2SAuthOptions, type Jwks } from './s2s-auth';
 
 // Configuration.
 export { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
 export type {
   S2SConfig,
   S2SConfigInput,
+  S2SConfigDefaults,
   PartnerConfig,
   PartnerConfigInput,
+  PartnerDefaults,
   KeySourceConfig,
+  KeySourceInput,
+  OutboundConfig,
+  OutboundInput,
   AuthorizationServerConfig,
+  AuthorizationServerConfigInput,
+  AuthorizationServerDefaults,
+  AuthorizationServerClient,
+  AuthorizationServerClientInput,
+  CertificatePairInput,
+  NextCertificateInput,
+  SigningInput,
+  TokensInput,
+  KeySourcesInput,
+  OutboundSettingsInput,
   TrustLevel,
-} from './core/config/config-schema';
+} from './core/config/config-input';
 export type { PemSource } from './core/certificates/pem-source';
 export type { Clock } from './core/clock';
 
@@ -30,10 +45,11 @@ export {
   TokenError,
   TOKEN_ERROR_CODES,
   type TokenErrorCode,
+  type TokenErrorCodeInfo,
   type TokenErrorOptions,
   type BearerErrorValue,
 } from './core/errors/token-error';
-export { PartnerFetchError } from './client/partner-fetch';
+export { PartnerFetchError } from './client/partner-fetch-error';
 
 // Who is calling, and what the library reports.
 export type { Principal } from './core/tokens/principal';
@@ -48,19 +64,37 @@ export type {
   EventSink,
 } from './core/events';
 
-// What the facade hands out, by type: the verifier, the strategy, the fetch wrapper, the registry.
-export type { TokenVerifier, CheckStep } from './core/tokens/token-verifier';
-export type { PartnerBearerStrategy } from './express/partner-bearer-strategy';
+// What the facade hands out, by type.
+export type { TokenVerifier, CheckStep, Explanation } from './core/tokens/token-verifier';
+export type { MaybePromise } from './core/maybe-async';
+export type { PartnerBearerStrategy, PassportActions } from './express/partner-bearer-strategy';
 export type { PartnerFetch, PartnerFetchInit, GetTokenOptions } from './client/partner-fetch';
-export type { PartnerRegistry } from './core/partners/partner-registry';
+export type { PartnerRegistry, Partner, PartnerIdentity, IssuerMatch } from './core/partners/partner-registry';
+export type { KeySource, RemoteDocumentSource } from './core/partners/key-source';
+export type { KeySet, VerificationKey } from './core/partners/verification-key';
+export type {
+  AuthorizationServers,
+  AuthorizationServer,
+  AuthorizationServerMetadata,
+  ServerMatch,
+} from './core/partners/authorization-server';
 export type { MetadataRouterOptions } from './express/metadata-router';
 export type { MetadataDocument, MetadataKey } from './core/metadata/metadata-document';
 export type { TokenAudience, MintOptions, MintedToken, TokenIssuer } from './core/tokens/token-issuer';
 export type { SigningKeyRing } from './core/certificates/signing-key-ring';
-export type { OAuthCertificate, SigningCredential, SigningAlgorithm } from './core/certificates/oauth-certificate';
+export type {
+  OAuthCertificate,
+  SigningCredential,
+  SigningAlgorithm,
+  PublicJwk,
+} from './core/certificates/oauth-certificate';
 
 // Shared state for a fleet: the replay store interface (and the in-process default).
 export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
 
 // The CLI story in code: `s2s-oauth cert new`.
-export { createOAuthCertificate, type CreateCertificateOptions } from './core/certificates/create-certificate';
+export {
+  createOAuthCertificate,
+  type CreateCertificateOptions,
+  type CreatedCertificate,
+} from './core/certificates/create-certificate';

@@ -1,4 +1,6 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { systemClock, type Clock } from './core/clock';
+import type { PublicJwk } from './core/certificates/oauth-certificate';
 import type { S2SConfigInput } from './core/config/config-schema';
 import { parseConfig, type ResolvedConfig } from './core/config/parse-config';
 import { loadSigningKeys } from './core/certificates/load-signing-keys';
@@ -22,6 +24,12 @@ import { createVerifyMiddleware } from './express/verify-middleware';
 import { createGuard } from './express/guards';
 import './express/typed-user';
 import { createPartnerFetch, type PartnerFetch } from './client/partner-fetch';
+
+/** A JSON Web Key Set (RFC 7517 section 5): our published keys. */
+export interface Jwks {
+  /** Current, previous and scheduled next keys. */
+  keys: PublicJwk[];
+}
 
 /** Options of {@link createS2SAuth} that are not part of the configuration file. */
 export interface S2SAuthOptions {
@@ -67,6 +75,7 @@ export class S2SAuth {
   readonly authorizationServers: AuthorizationServers;
   /** The framework-neutral verifier behind the strategy and the middleware. */
   readonly verifier: TokenVerifier;
+  /** Our source of "now" (`options.clock`, default `Date.now`). */
   protected readonly clock: Clock;
   private sharedFetch: PartnerFetch | undefined;
 
@@ -152,7 +161,7 @@ export class S2SAuth {
   }
 
   /** The same verification as a plain Express middleware, for apps without Passport. */
-  middleware() {
+  middleware(): RequestHandler {
     this.authorizationServers.prefetch();
     return createVerifyMiddleware(this.verifier);
   }
@@ -168,29 +177,29 @@ export class S2SAuth {
    * app.use(s2s.errorHandler());
    * ```
    */
-  errorHandler() {
+  errorHandler(): ErrorRequestHandler {
     return createErrorHandler();
   }
 
   /** Guard: the call must be made on behalf of a user. */
-  requireUser() {
+  requireUser(): RequestHandler {
     return createGuard(this.verifier, { kind: 'user-context' });
   }
 
   /** Guard: the call must be app-only (the partner acting as itself). */
-  requireAppOnly() {
+  requireAppOnly(): RequestHandler {
     return createGuard(this.verifier, { kind: 'app-only' });
   }
 
   /** Guard: the partner's trust level must be at least `level` (`User` < `Application` < `Full`). */
-  requireTrustLevel(level: TrustLevel) {
+  requireTrustLevel(level: TrustLevel): RequestHandler {
     if (!['Full', 'Application', 'User'].includes(level))
       throw new TypeError('level: expected "Full", "Application" or "User"');
     return createGuard(this.verifier, { kind: 'trust-level', level });
   }
 
   /** Guard: the partner must hold `permission` (from its `permissions` in the configuration). */
-  requirePermission(permission: string) {
+  requirePermission(permission: string): RequestHandler {
     if (typeof permission !== 'string' || permission === '')
       throw new TypeError('permission: expected a non-empty string');
     return createGuard(this.verifier, { kind: 'permission', permission });
@@ -210,12 +219,12 @@ export class S2SAuth {
   }
 
   /** Our published keys as a JWKS. */
-  jwks() {
+  jwks(): Jwks {
     return buildJwks(this.signingKeys.published());
   }
 
   /** An Express router serving `GET /metadata/json/1` and `GET /.well-known/jwks.json`. */
-  metadataRouter(options?: MetadataRouterOptions) {
+  metadataRouter(options?: MetadataRouterOptions): RequestHandler {
     return createMetadataRouter(this, options);
   }
 }

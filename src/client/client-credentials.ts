@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { loadJose } from '../core/lazy-modules';
 import type { Clock } from '../core/clock';
 import { epochSeconds } from '../core/clock';
 import type { SigningCredential } from '../core/certificates/oauth-certificate';
@@ -31,7 +31,7 @@ export function createClientAssertion(
   clock: Clock,
 ): Promise<string> {
   const now = epochSeconds(clock);
-  return new SignJWT({})
+  return new (loadJose().SignJWT)({})
     .setProtectedHeader({ alg: credential.alg, typ: 'JWT', kid: credential.kid, x5t: credential.x5t })
     .setIssuer(clientId)
     .setSubject(clientId)

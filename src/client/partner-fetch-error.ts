@@ -1,5 +1,6 @@
 /** Why the fetch wrapper refused to send a request: nothing was sent, and no token left the process. */
 export class PartnerFetchError extends Error {
+  /** Always `PartnerFetchError`. */
   override readonly name = 'PartnerFetchError';
   constructor(
     /** A stable code: what was refused, or what failed before anything could be sent. */

@@ -28,6 +28,7 @@ export interface PartnerFetchInit extends RequestInit {
 
 /** Options of {@link PartnerFetch.getToken}. */
 export interface GetTokenOptions {
+  /** A user-context token on behalf of this user; omit for app-only. */
   actAs?: UserIdentity;
   /** The host (and port) the partner is called at: the audience's host. Default: its first `baseUrls` entry's. */
   host?: string;

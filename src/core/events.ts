@@ -11,12 +11,15 @@ export type KeySourceFailure =
 
 /** An inbound accept / reject decision. */
 export interface VerificationEvent {
+  /** Whether the request was let through. */
   type: 'accepted' | 'rejected';
   /** The reason code of a rejection. */
   code?: TokenErrorCode;
+  /** The HTTP status of a rejection. */
   status?: number;
   /** The partner (or authorization server, or its client) the decision concerns, once known. */
   partner?: string;
+  /** The caller's realm (accepted calls). */
   realm?: string;
   /** The user a user-context call named (its preferred identifier). */
   userId?: string;
@@ -28,7 +31,9 @@ export interface VerificationEvent {
 
 /** A key source was read, failed, or is serving keys past their TTL because a refresh failed. */
 export interface KeySourceEvent {
+  /** Always `key_source`. */
   type: 'key_source';
+  /** Fetched; failed with nothing usable; or failed while keys past their TTL still serve. */
   outcome: 'fetched' | 'failed' | 'stale';
   /** The partner or authorization server whose keys (or metadata) these are. */
   owner: string;
@@ -40,20 +45,27 @@ export interface KeySourceEvent {
 
 /** A configured partner certificate has expired, is not valid yet, or expires within 30 days (at start-up). */
 export interface CertificateEvent {
+  /** Always `certificate_expiring`. */
   type: 'certificate_expiring';
+  /** The partner the certificate is configured for. */
   partner: string;
   /** The certificate's SHA-1 thumbprint (public). */
   x5t: string;
+  /** The end of its validity, ISO 8601. */
   notAfter: string;
   /** Whole days until `notAfter` (negative once expired). */
   daysLeft: number;
+  /** It has expired: the partner's tokens signed with it are refused now. */
   expired: boolean;
+  /** Its validity has not begun. */
   notYetValid: boolean;
 }
 
 /** Outbound: a token minted or obtained from an authorization server, a call refused before sending, a retry. */
 export interface OutboundEvent {
+  /** Always `outbound`. */
   type: 'outbound';
+  /** A token minted or obtained from a server, a call refused before sending, or a 401 retried once. */
   outcome: 'minted' | 'token_requested' | 'refused' | 'retried';
   /** The partner called, when one was found. */
   partner?: string;

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { MetadataDocument } from '../core/metadata/metadata-document';
 
 /** What the router publishes; {@link S2SAuth} provides it. */
@@ -7,7 +7,7 @@ export interface MetadataPublisher {
   jwks(): { keys: object[] };
 }
 
-/** Options of {@link createMetadataRouter}. */
+/** Options of `s2s.metadataRouter()`. */
 export interface MetadataRouterOptions {
   /** Path of the Microsoft auth-metadata document (default `/metadata/json/1`). */
   metadataPath?: string;
@@ -18,11 +18,15 @@ export interface MetadataRouterOptions {
 }
 
 /**
- * An Express router publishing our keys: `GET /metadata/json/1` (Microsoft format, current,
- * previous and next certificates) and `GET /.well-known/jwks.json`. Public data only.
- * The documents are rebuilt on each request (cheap), so a rollover needs no restart.
+ * Express middleware publishing our keys: `GET` (and `HEAD`) `/metadata/json/1` (Microsoft format,
+ * current, previous and next certificates) and `/.well-known/jwks.json`; every other request
+ * passes on. Public data only. The documents are rebuilt on each request (cheap), so a rollover
+ * needs no restart. It needs nothing of Express at run time, so it serves Express 4 and 5 alike.
  */
-export function createMetadataRouter(publisher: MetadataPublisher, options: MetadataRouterOptions = {}): Router {
+export function createMetadataRouter(
+  publisher: MetadataPublisher,
+  options: MetadataRouterOptions = {},
+): RequestHandler {
   const metadataPath = options.metadataPath ?? '/metadata/json/1';
   const jwksPath = options.jwksPath ?? '/.well-known/jwks.json';
   const maxAge = options.maxAgeSeconds ?? 3600;
@@ -31,12 +35,12 @@ export function createMetadataRouter(publisher: MetadataPublisher, options: Meta
   const cacheControl = `public, max-age=${maxAge}`;
   const selfUrl = (req: Request) => `${req.protocol}://${req.get('host')}${req.baseUrl}${metadataPath}`;
 
-  const router = Router();
-  router.get(metadataPath, (req, res) => {
-    res.set('Cache-Control', cacheControl).json(publisher.metadataDocument(selfUrl(req)));
-  });
-  router.get(jwksPath, (_req, res) => {
-    res.set('Cache-Control', cacheControl).json(publisher.jwks());
-  });
-  return router;
+  return function s2sMetadata(req: Request, res: Response, next: NextFunction): void {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const path = req.path;
+    if (path === metadataPath)
+      return void res.set('Cache-Control', cacheControl).json(publisher.metadataDocument(selfUrl(req)));
+    if (path === jwksPath) return void res.set('Cache-Control', cacheControl).json(publisher.jwks());
+    next();
+  };
 }

@@ -6,9 +6,12 @@ import type { TokenVerifier } from '../core/tokens/token-verifier';
 import { bearerRequestOf } from './express-request';
 
 /** What Passport adds to the per-request copy of a strategy it calls `authenticate` on. */
-interface PassportActions {
+export interface PassportActions {
+  /** Authenticated: `req.user` becomes `user`. */
   success(user: Principal): void;
+  /** Refused: Passport answers `status` (with the challenge on 401), or tries the next strategy. */
   fail(challenge: string, status: number): void;
+  /** An outage or a bug: handed to the app's error handler. */
   error(err: Error): void;
 }
 

@@ -1,5 +1,5 @@
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
+import { loadX509 } from '../lazy-modules';
 
 /** Options of {@link createOAuthCertificate}. */
 export interface CreateCertificateOptions {
@@ -17,13 +17,20 @@ export interface CreateCertificateOptions {
   notBefore?: Date;
 }
 
+/** A certificate and key made by {@link createOAuthCertificate}. */
+export interface CreatedCertificate {
+  /** The certificate, PEM. */
+  certificatePem: string;
+  /** The PKCS#8 private key, PEM: store it as a secret (mode 0600, a secret manager), never log it. */
+  privateKeyPem: string;
+}
+
 /**
  * Creates a self-signed OAuth (token-signing) certificate and its private key, both as PEM.
  * Uses `@peculiar/x509` for the X.509 encoding and WebCrypto for the key pair.
  */
-export async function createOAuthCertificate(
-  options: CreateCertificateOptions,
-): Promise<{ certificatePem: string; privateKeyPem: string }> {
+export async function createOAuthCertificate(options: CreateCertificateOptions): Promise<CreatedCertificate> {
+  const x509 = loadX509();
   const algorithm =
     options.keyType === 'ec'
       ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }

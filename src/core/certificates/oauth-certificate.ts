@@ -1,4 +1,4 @@
-import { X509Certificate, createHash, createPrivateKey, type KeyObject, type JsonWebKey } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../errors/config-error';
 
 /** The JWS algorithms our certificates sign with: RSA 2048+ signs RS256, EC P-256 signs ES256. */
@@ -16,9 +16,13 @@ export interface OAuthCertificate {
   readonly x5tS256: string;
   /** Our key id: equal to `x5t#S256`, so it is stable across restarts and machines. */
   readonly kid: string;
+  /** The JWS algorithm it signs with. */
   readonly alg: SigningAlgorithm;
+  /** Its public key. */
   readonly publicKey: KeyObject;
+  /** Start of its validity. */
   readonly notBefore: Date;
+  /** End of its validity. */
   readonly notAfter: Date;
   /** DNS names in the Subject Alternative Name extension (additional realms of the issuer). */
   readonly dnsNames: readonly string[];
@@ -26,6 +30,7 @@ export interface OAuthCertificate {
 
 /** An OAuth certificate with its private key: what the built-in token issuer signs with. */
 export interface SigningCredential extends OAuthCertificate {
+  /** The private key (a `KeyObject`: never exported as text by the library). */
   readonly privateKey: KeyObject;
 }
 
@@ -123,10 +128,42 @@ export function parseSigningCredential(
   return { ...certificate, privateKey };
 }
 
+/**
+ * A public JWK (RFC 7517) as we publish it: the key's members (`kty`, `n`, `e` or `crv`, `x`,
+ * `y`) and the certificate's `kid`, `x5t`, `x5t#S256` and `x5c`. Our own type: `JsonWebKey` left
+ * `node:crypto`'s declarations in newer `@types/node`.
+ */
+export interface PublicJwk {
+  /** Key type: `RSA` or `EC`. */
+  kty?: string;
+  /** RSA modulus. */
+  n?: string;
+  /** RSA exponent. */
+  e?: string;
+  /** EC curve: `P-256`. */
+  crv?: string;
+  /** EC x coordinate. */
+  x?: string;
+  /** EC y coordinate. */
+  y?: string;
+  /** Key id (equal to `x5t#S256`). */
+  kid: string;
+  /** Always `sig`. */
+  use: 'sig';
+  /** The JWS algorithm. */
+  alg: SigningAlgorithm;
+  /** base64url SHA-1 of the certificate. */
+  x5t: string;
+  /** base64url SHA-256 of the certificate. */
+  'x5t#S256': string;
+  /** The certificate chain (our self-signed certificate), base64 DER. */
+  x5c: string[];
+}
+
 /** A public JWK for the certificate, with `kid`, `x5t`, `x5t#S256` and `x5c` (RFC 7517 section 4). */
-export function certificateToJwk(certificate: OAuthCertificate): JsonWebKey {
+export function certificateToJwk(certificate: OAuthCertificate): PublicJwk {
   return {
-    ...certificate.publicKey.export({ format: 'jwk' }),
+    ...(certificate.publicKey.export({ format: 'jwk' }) as Pick<PublicJwk, 'kty' | 'n' | 'e' | 'crv' | 'x' | 'y'>),
     kid: certificate.kid,
     use: 'sig',
     alg: certificate.alg,

@@ -11,7 +11,17 @@ import { ConfigError } from '../errors/config-error';
  * "signing": { "certificate": "certs/oauth-cert.pem", "privateKey": { "env": "S2S_PRIVATE_KEY" } }
  * ```
  */
-export type PemSource = string | { pem: string } | { env: string };
+export type PemSource =
+  /** A file path (relative to the configuration file's folder). */
+  | string
+  | {
+      /** The PEM text itself. */
+      pem: string;
+    }
+  | {
+      /** The name of an environment variable holding the PEM text (escaped `\n` newlines understood). */
+      env: string;
+    };
 
 /** Whether a value looks like PEM text (or any multi-line secret) rather than a file path. */
 export function looksLikePem(value: string): boolean {

@@ -242,21 +242,25 @@ export const configSchema = z
     }
   });
 
-/** The configuration as written (JSON file or object literal): optional fields may be left out. */
-export type S2SConfigInput = z.input<typeof configSchema>;
-/** The configuration after validation, with every default filled in. */
-export type S2SConfig = z.output<typeof configSchema>;
-/** One partner application, defaults filled in. */
-export type PartnerConfig = z.output<typeof partnerSchema>;
-/** A partner application as written. */
-export type PartnerConfigInput = z.input<typeof partnerSchema>;
-/** How a partner is called: self-issued tokens, or tokens from an authorization server. */
-export type OutboundConfig = z.output<typeof outboundSchema>;
-/** Where a partner's verification keys come from. */
-export type KeySourceConfig = z.output<typeof keySourceSchema>;
-/** One authorization server, defaults filled in. */
-export type AuthorizationServerConfig = z.output<typeof authorizationServerSchema>;
-/** How much a partner is trusted (shared/PROTOCOL.md). */
-export type TrustLevel = z.output<typeof trustLevel>;
+/** The configuration as the schema reads it; {@link S2SConfigInput} is its documented form (a type test keeps them equal). */
+export type SchemaInput = z.input<typeof configSchema>;
+/** A partner as the schema reads it. */
+export type PartnerSchemaInput = z.input<typeof partnerSchema>;
+/** The configuration as the schema produces it; {@link S2SConfig} is its documented form. */
+export type SchemaOutput = z.output<typeof configSchema>;
+/** A partner as the schema produces it. */
+export type PartnerSchemaOutput = z.output<typeof partnerSchema>;
+
+export type {
+  S2SConfigInput,
+  PartnerConfigInput,
+  TrustLevel,
+  S2SConfig,
+  PartnerConfig,
+  KeySourceConfig,
+  OutboundConfig,
+  AuthorizationServerConfig,
+  AuthorizationServerClient,
+} from './config-input';
 
 export { partnerSchema };

@@ -9,8 +9,8 @@ import { formatPath } from './field-path';
 import { substituteEnvironment } from './environment-substitution';
 import { findImpossibleSetups } from './startup-checks';
 
-/** A validated configuration whose realm is always set. */
-export type ResolvedConfig = S2SConfig & { realm: string };
+/** A validated configuration whose realm is always set (derived from the first hostname when not configured). */
+export type ResolvedConfig = S2SConfig & Required<Pick<S2SConfig, 'realm'>>;
 
 /** One problem zod found, as a {@link ConfigIssue} naming its field path (zod's messages never carry the value). */
 export function toConfigIssue(issue: z.core.$ZodIssue): ConfigIssue {

@@ -20,6 +20,7 @@ export interface ConfigIssue {
  * ```
  */
 export class ConfigError extends TypeError {
+  /** Always `ConfigError`. */
   override readonly name = 'ConfigError';
   /** Dotted path of the (first) offending field, e.g. `partners[0].trustLevel`; `''` for the whole document. */
   readonly path: string;

@@ -1,8 +1,49 @@
 /**
- * Stable machine codes for every reason a request or token is refused. Tests, logs and metrics
- * carry these; the messages may change, the codes do not.
+ * A stable reason code: tests, logs and metrics carry these; the messages may change, the codes
+ * do not. The README's error-code table says what each means; {@link TOKEN_ERROR_CODES} gives
+ * each its RFC 6750 `error` and HTTP status.
  */
-export const TOKEN_ERROR_CODES = {
+export type TokenErrorCode =
+  | 'malformed_authorization_header'
+  | 'token_in_query_or_body'
+  | 'token_missing'
+  | 'token_too_large'
+  | 'token_malformed'
+  | 'algorithm_not_allowed'
+  | 'crit_header_refused'
+  | 'unknown_partner'
+  | 'partner_disabled'
+  | 'realm_mismatch'
+  | 'key_not_found'
+  | 'partner_certificate_expired'
+  | 'signature_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'lifetime_too_long'
+  | 'audience_mismatch'
+  | 'legacy_token_refused'
+  | 'actor_mismatch'
+  | 'token_replayed'
+  | 'app_only_not_allowed'
+  | 'user_context_not_allowed'
+  | 'user_realm_mismatch'
+  | 'user_context_required'
+  | 'app_only_required'
+  | 'trust_level_insufficient'
+  | 'permission_denied'
+  | 'key_source_unavailable'
+  | 'replay_store_unavailable';
+
+/** The RFC 6750 `error` and the HTTP status a code is answered with. */
+export interface TokenErrorCodeInfo {
+  /** The RFC 6750 `error` (none for 401 without a token, and for 503). */
+  readonly error: BearerErrorValue | undefined;
+  /** The HTTP status: 400, 401, 403 or 503. */
+  readonly status: number;
+}
+
+/** Every {@link TokenErrorCode} with its RFC 6750 `error` and HTTP status. */
+export const TOKEN_ERROR_CODES: Readonly<Record<TokenErrorCode, TokenErrorCodeInfo>> = {
   // 400 invalid_request: the request itself is malformed.
   malformed_authorization_header: { error: 'invalid_request', status: 400 },
   token_in_query_or_body: { error: 'invalid_request', status: 400 },
@@ -37,10 +78,8 @@ export const TOKEN_ERROR_CODES = {
   // 503: an outage, not a bad token.
   key_source_unavailable: { error: undefined, status: 503 },
   replay_store_unavailable: { error: undefined, status: 503 },
-} as const satisfies Record<string, { error: string | undefined; status: number }>;
+};
 
-/** A stable reason code; see {@link TOKEN_ERROR_CODES}. */
-export type TokenErrorCode = keyof typeof TOKEN_ERROR_CODES;
 /** The RFC 6750 `error` value. */
 export type BearerErrorValue = 'invalid_request' | 'invalid_token' | 'insufficient_scope';
 
@@ -71,9 +110,13 @@ export interface TokenErrorOptions {
  * `s2s.errorHandler()` also answers with `{ error, code }`.
  */
 export class TokenError extends Error {
+  /** Always `TokenError`. */
   override readonly name = 'TokenError';
+  /** The stable reason code. */
   readonly code: TokenErrorCode;
+  /** The RFC 6750 `error` (none for a missing token and for 503). */
   readonly error: BearerErrorValue | undefined;
+  /** The HTTP status: 400, 401, 403 or 503. */
   readonly status: number;
   /** Alias of `status`, for frameworks that read `statusCode`. */
   readonly statusCode: number;

@@ -16,6 +16,7 @@ import { memberIgnoringCase, parseJwks, parseMetadataDocument, type KeySet } fro
 export interface AuthorizationServerMetadata {
   /** The exact `iss` of its tokens. */
   issuer: string;
+  /** Where client-credentials tokens are requested. */
   tokenEndpoint?: string;
   /** OpenID / RFC 8414 servers publish keys at a JWKS URL ... */
   jwksUri?: string;
@@ -63,11 +64,14 @@ export type AuthorizationServerClient = AuthorizationServerConfig['clients'][num
  * may issue for us. Its tokens are checked only with its own keys.
  */
 export class AuthorizationServer {
+  /** Its metadata, fetched and cached like partner keys. */
   readonly metadata: RemoteDocumentSource<AuthorizationServerMetadata>;
+  /** Its signing keys (inline in Microsoft metadata, else its JWKS). */
   readonly keySource: KeySource;
   private jwks: RemoteKeySource | undefined;
 
   constructor(
+    /** Its configuration. */
     readonly config: Readonly<AuthorizationServerConfig>,
     private readonly settings: RemoteKeySourceSettings,
     private readonly cache: NodeCache,
@@ -126,7 +130,17 @@ export class AuthorizationServer {
 }
 
 /** What {@link AuthorizationServers.findByIssuer} found. */
-export type ServerMatch = { server: AuthorizationServer } | { server?: undefined; unavailable?: unknown };
+export type ServerMatch =
+  | {
+      /** The server whose issuer it is. */
+      server: AuthorizationServer;
+    }
+  | {
+      /** None. */
+      server?: undefined;
+      /** Why a server's metadata could not be read, if one could not. */
+      unavailable?: unknown;
+    };
 
 /** The configured authorization servers, found by the exact `iss` of a token. */
 export class AuthorizationServers {

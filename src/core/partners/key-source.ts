@@ -13,7 +13,7 @@ export interface KeySource {
   readonly description: string;
   /** Fresh keys already in memory, without any I/O; `undefined` when they must be (re)fetched. */
   fresh(): KeySet | undefined;
-  /** The keys now: cached while fresh, else fetched. Throws {@link KeySourceUnavailable} when none are usable. */
+  /** The keys now: cached while fresh, else fetched. Throws `KeySourceUnavailable` when none are usable. */
   get(): Promise<KeySet>;
   /** Asked when a token names a key we lack: refetches unless one was made within the cooldown. */
   refresh(): Promise<KeySet>;
@@ -104,6 +104,7 @@ export class RemoteDocumentSource<T> {
     this.cacheKey = `${document.kind} ${document.url}`;
   }
 
+  /** The URL, for errors and `token explain`. */
   get description(): string {
     return this.url;
   }
@@ -119,7 +120,7 @@ export class RemoteDocumentSource<T> {
     return this.cached(this.clock(), this.settings.ttlSeconds * 1000);
   }
 
-  /** The value: cached while fresh, else fetched. Throws {@link KeySourceUnavailable} when nothing usable is known. */
+  /** The value: cached while fresh, else fetched. Throws `KeySourceUnavailable` when nothing usable is known. */
   get(): Promise<T> {
     const fresh = this.fresh();
     return fresh !== undefined ? Promise.resolve(fresh) : this.load();

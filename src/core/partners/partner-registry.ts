@@ -23,7 +23,9 @@ import { keyFromCertificate, parseJwks, parseMetadataDocument } from './verifica
  * object is made on every change, so a cached verification can tell it is out of date.
  */
 export interface Partner {
+  /** Its definition, frozen. */
   readonly config: Readonly<PartnerConfig>;
+  /** Where its keys come from (none when it has no `keySource`). */
   readonly keySource: KeySource | undefined;
 }
 
@@ -32,10 +34,32 @@ function learnsIdentity(partner: Partner): boolean {
   return partner.config.keySource?.kind === 'metadata' && !(partner.config.applicationId && partner.config.realm);
 }
 
+/** A partner's principal id and realm, as far as they are known. */
+export interface PartnerIdentity {
+  /** Its principal id. */
+  applicationId?: string;
+  /** Its realm. */
+  realm?: string;
+}
+
 /** What {@link PartnerRegistry.findByIssuer} found for an `iss`. */
 export type IssuerMatch =
-  | { partner: Partner; applicationId: string; realm: string }
-  | { partner?: undefined; reason: 'unknown_partner' | 'realm_mismatch' | 'key_source_unavailable'; cause?: unknown };
+  | {
+      /** The partner the issuer names. */
+      partner: Partner;
+      /** Its principal id (configured, or from its metadata). */
+      applicationId: string;
+      /** Its realm. */
+      realm: string;
+    }
+  | {
+      /** No partner. */
+      partner?: undefined;
+      /** Why: nobody by that id; that id in another realm; or a metadata document that could not be read. */
+      reason: 'unknown_partner' | 'realm_mismatch' | 'key_source_unavailable';
+      /** The key-source error behind `key_source_unavailable`. */
+      cause?: unknown;
+    };
 
 /**
  * The partner applications we trust: add, update, enable / disable, remove and list at run
@@ -109,7 +133,7 @@ export class PartnerRegistry {
    * The partner's principal id and realm: from the configuration, else from its metadata document
    * (fetched through its key source). Either may stay undefined (a realm can be discovered).
    */
-  identityOf(partner: Partner): MaybePromise<{ applicationId?: string; realm?: string }> {
+  identityOf(partner: Partner): MaybePromise<PartnerIdentity> {
     const { applicationId, realm } = partner.config;
     if (!learnsIdentity(partner)) return { applicationId, realm };
     return partner

@@ -3,9 +3,13 @@ import { parseCertificate, thumbprint, type OAuthCertificate } from '../certific
 
 /** A public key a partner signs with, and the identifiers a token header may name it by. */
 export interface VerificationKey {
+  /** The public key. */
   key: KeyObject;
+  /** Its key id, when the source names one. */
   kid?: string;
+  /** base64url SHA-1 of its certificate, when known. */
   x5t?: string;
+  /** base64url SHA-256 of its certificate, when known. */
   x5tS256?: string;
   /** Expiry of the certificate the key came from (ms); an expired certificate's key is not used. */
   notAfter?: number;
@@ -15,6 +19,7 @@ export interface VerificationKey {
 
 /** The keys of one partner (or authorization server) plus what its document says about it. */
 export interface KeySet {
+  /** The usable signature keys. */
   keys: VerificationKey[];
   /** The principal id a metadata document names (`serviceName`). */
   applicationId?: string;

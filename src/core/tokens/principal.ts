@@ -15,6 +15,7 @@ export interface Principal {
   applicationId: string;
   /** The partner's realm. */
   realm: string;
+  /** The trust level configured for it (or for the server's client). */
   trustLevel: TrustLevel;
   /** What the partner may call (from the configuration), checked by `requirePermission`. */
   permissions: readonly string[];
@@ -25,7 +26,10 @@ export interface Principal {
   /** `<principal id>@<realm>` of the acting application (`nameid`, or `act.nameid`). */
   actor: string;
   /** The user the call is made for, when `kind` is `user`. */
-  user?: UserIdentity & { id: string };
+  user?: UserIdentity & {
+    /** The preferred identifier: `nameid`, else `upn`, else `smtp`, else `sip`. */
+    id: string;
+  };
   /** The token's `iss`. */
   issuer: string;
   /** Where trust came from: a partner's own signature, or an authorization server. */

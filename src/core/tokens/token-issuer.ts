@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { loadJose } from '../lazy-modules';
 import type { SigningKeyRing } from '../certificates/signing-key-ring';
 import { epochSeconds, type Clock } from '../clock';
 import { MAX_ISSUED_LIFETIME_SECONDS } from '../config/config-schema';
@@ -8,13 +8,17 @@ import { assertUserIdentity, userClaims, type UserIdentity } from './user-identi
 
 /** Whom a token is for: the partner's principal id, the host we call it at, and its realm. */
 export interface TokenAudience {
+  /** The partner's principal id. */
   principalId: string;
+  /** The host (and port) we call it at. */
   host: string;
+  /** The partner's realm. */
   realm: string;
 }
 
 /** Options of {@link TokenIssuer.mint}. */
 export interface MintOptions {
+  /** Whom the token is for. */
   audience: TokenAudience;
   /** Mint a user-context token on behalf of this user; omit for an app-only token. */
   user?: UserIdentity;
@@ -29,6 +33,7 @@ export interface MintOptions {
 
 /** A minted token and when it stops being valid. */
 export interface MintedToken {
+  /** The compact token (send it as `Authorization: Bearer <token>`; never log it). */
   token: string;
   /** Expiry, milliseconds since the epoch. */
   expiresAt: number;
@@ -94,7 +99,7 @@ export class TokenIssuer {
 
   private sign(claims: Record<string, unknown>): Promise<string> {
     const key = this.keys.active();
-    return new SignJWT(claims)
+    return new (loadJose().SignJWT)(claims)
       .setProtectedHeader({ alg: key.alg, typ: 'JWT', x5t: key.x5t, kid: key.kid })
       .setIssuer(this.issuer)
       .setJti(randomUUID())

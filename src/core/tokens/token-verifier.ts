@@ -38,10 +38,22 @@ import {
 
 export type { VerificationEvent } from '../events';
 
-/** One check `token explain` reports. */
+/** One check `token explain` reports as passed. */
 export interface CheckStep {
+  /** The check: `format`, `algorithm`, `partner`, `key`, `signature`, `time`, `audience`, `actor`, `trust`, `replay`, ... */
   check: string;
+  /** What it found, for a person (never the token or a key). */
   detail: string;
+}
+
+/** What {@link TokenVerifier.explain} found: every check passed, then the principal or the refusal. */
+export interface Explanation {
+  /** The checks passed, in order. */
+  steps: CheckStep[];
+  /** The principal, when the token would be accepted. */
+  principal?: Principal;
+  /** The refusal, made whole, when it would not. */
+  error?: TokenError;
 }
 
 /** Options of {@link TokenVerifier}; {@link S2SAuth} builds them from the configuration. */
@@ -68,7 +80,7 @@ export interface TokenVerifierOptions {
 /**
  * The one place every trust decision about an inbound token is made (framework-neutral).
  * `verify(token)` resolves to a {@link Principal} or rejects with a {@link TokenError} whose
- * `headers` are ready to send. The path of a token, step by step ({@link check}):
+ * `headers` are ready to send. The path of a token, step by step:
  *
  * ```
  * readToken -> chooseTrustSource -+- partner: checkSignature -> checkWindow -> checkAudience -> checkActor -> applyTrustRules -> checkReplay
@@ -129,7 +141,7 @@ export class TokenVerifier {
   }
 
   /** Runs every check, reporting each one passed, then the principal or the refusal (for `token explain`). */
-  async explain(token: string): Promise<{ steps: CheckStep[]; principal?: Principal; error?: TokenError }> {
+  async explain(token: string): Promise<Explanation> {
     const steps: CheckStep[] = [];
     try {
       if (typeof token !== 'string') throw new TokenError('token_malformed', 'the token is not a string');

@@ -1,0 +1,17 @@
+// One start-up measurement: `node bench/startup.js <module|->`. Loads Express first (as an app
+// does), then the module, and prints how long the module's `require` took and how much resident
+// memory it added, as JSON. `-` loads nothing after Express (the floor).
+const { performance } = require('node:perf_hooks');
+const target = process.argv[2];
+require('express');
+const expressDone = performance.now();
+const rssBefore = process.memoryUsage.rss();
+if (target !== '-') require(target);
+const done = performance.now();
+console.log(
+  JSON.stringify({
+    requireMs: done - expressDone,
+    totalMs: done,
+    rssDeltaMb: (process.memoryUsage.rss() - rssBefore) / 1024 / 1024,
+  }),
+);
