@@ -201,6 +201,7 @@ const STARTUP_RUNS = 10;
 const STARTUP_VARIANTS = [
   ['express alone', '-'],
   ['s2s-oauth', 's2s-oauth'],
+  ['s2s-oauth + parseConfig', 's2s-oauth+config'],
   ['express-oauth2-jwt-bearer', 'express-oauth2-jwt-bearer'],
 ];
 

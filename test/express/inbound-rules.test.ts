@@ -3,7 +3,14 @@ import request from 'supertest';
 import type express from 'express';
 import { IDS } from '../helpers/certificates';
 import { createS2SAuth } from '../../src/s2s-auth';
-import { CONTACTS_AUDIENCE, createSuite, protectedApp, type Suite } from '../helpers/partners';
+import {
+  CONTACTS_AUDIENCE,
+  createSuite,
+  EXPRESS_VERSIONS,
+  protectedApp,
+  type ExpressVersion,
+  type Suite,
+} from '../helpers/partners';
 import { manualClock } from '../helpers/service';
 import { craftToken, tamper } from '../helpers/tokens';
 import { createOAuthCertificate } from '../../src/core/certificates/create-certificate';
@@ -13,7 +20,11 @@ const AUD = `${IDS.contacts}/contacts.contoso.com@contoso.com`;
 const MESSAGING = `${IDS.messaging}@contoso.com`;
 const CHALLENGE = `Bearer realm="contoso.com", client_id="${IDS.contacts}", trusted_issuers="*@contoso.com"`;
 
-describe.each(['passport', 'middleware'] as const)('inbound rules through the %s adapter', (mode) => {
+const ADAPTERS = (['passport', 'middleware'] as const).flatMap((mode) =>
+  (Object.keys(EXPRESS_VERSIONS) as ExpressVersion[]).map((version) => [mode, version] as const),
+);
+
+describe.each(ADAPTERS)('inbound rules through the %s adapter on %s', (mode, version) => {
   const clock = manualClock();
   let suite: Suite;
   let app: express.Express;
@@ -52,7 +63,7 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
         },
       ],
     });
-    app = protectedApp(suite.contacts, mode);
+    app = protectedApp(suite.contacts, mode, version);
     messagingKey = suite.messaging.signingKeys.active().privateKey;
     const active = suite.messaging.signingKeys.active();
     messagingKid = active.kid;
@@ -200,7 +211,7 @@ describe.each(['passport', 'middleware'] as const)('inbound rules through the %s
       const s2s = suite.contacts;
       const defaults = createS2SAuth({ ...s2s.config, tokens: { ...s2s.config.tokens, maxTokenBytes: undefined } });
       expect(defaults.config.tokens.maxTokenBytes).toBe(8192);
-      const res = await request(protectedApp(defaults, mode))
+      const res = await request(protectedApp(defaults, mode, version))
         .get('/whoami')
         .set('Authorization', `Bearer ${'a'.repeat(12000)}`);
       expect(res.status).toBe(401);

@@ -1,4 +1,11 @@
 import express, { type ErrorRequestHandler } from 'express';
+// Express 4, beside 5 (an npm alias dev dependency): the library supports both as a peer.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const express4 = require('express4') as typeof express;
+
+/** The Express major versions the inbound suites run against. */
+export const EXPRESS_VERSIONS = { 'Express 5': express, 'Express 4': express4 } as const;
+export type ExpressVersion = keyof typeof EXPRESS_VERSIONS;
 import passport from 'passport';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import type { PartnerConfigInput, S2SConfigInput } from '../../src/core/config/config-schema';
@@ -84,9 +91,14 @@ export const errorHandler: ErrorRequestHandler = (err: TokenError, _req, res, _n
 };
 
 /** An app protecting `/whoami` (and guarded variants) with either the Passport strategy or the plain middleware. */
-export function protectedApp(s2s: S2SAuth, mode: 'passport' | 'middleware'): express.Express {
-  const app = express();
-  app.use(express.json());
+export function protectedApp(
+  s2s: S2SAuth,
+  mode: 'passport' | 'middleware',
+  version: ExpressVersion = 'Express 5',
+): express.Express {
+  const framework = EXPRESS_VERSIONS[version];
+  const app = framework();
+  app.use(framework.json());
   let authenticate: express.RequestHandler;
   if (mode === 'passport') {
     const instance = new passport.Passport();

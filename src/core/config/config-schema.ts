@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { looksLikePem } from '../certificates/pem-source';
+import { MAX_ISSUED_LIFETIME_SECONDS, MAX_PARTNER_LIFETIME_SECONDS } from './config-limits';
 
 /*
  * The one configuration of a service, as a zod schema: validation, defaults and the TypeScript
@@ -15,11 +16,6 @@ const seconds = (max: number) =>
     .int('expected whole seconds')
     .positive('expected a positive number of seconds')
     .max(max, `expected at most ${max} seconds`);
-
-/** The hard cap on the lifetime of a token our issuer mints: one hour. */
-export const MAX_ISSUED_LIFETIME_SECONDS = 3600;
-/** The highest per-partner inbound lifetime cap we allow (Exchange's actor tokens live 24 h). */
-export const MAX_PARTNER_LIFETIME_SECONDS = 48 * 3600;
 
 /*
  * PEM text by path, inline (`{ pem }`) or from an environment variable (`{ env }`). A path that is

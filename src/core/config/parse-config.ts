@@ -3,7 +3,8 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
 import { ConfigError, type ConfigIssue } from '../errors/config-error';
 import type { PemSource } from '../certificates/pem-source';
-import { configSchema, type S2SConfig, type S2SConfigInput } from './config-schema';
+import type { S2SConfig, S2SConfigInput } from './config-schema';
+import { loadConfigSchema } from '../lazy-modules';
 import { defaultRealmFor } from './default-realm';
 import { formatPath } from './field-path';
 import { substituteEnvironment } from './environment-substitution';
@@ -42,7 +43,7 @@ export function toConfigError(issues: readonly z.core.$ZodIssue[]): ConfigError 
  * It does NOT read certificate files: {@link createS2SAuth} does, and names the field if one fails.
  */
 export function parseConfig(input: S2SConfigInput | unknown, options: { baseDir?: string } = {}): ResolvedConfig {
-  const result = configSchema.safeParse(input);
+  const result = loadConfigSchema().configSchema.safeParse(input);
   if (!result.success) throw toConfigError(result.error.issues);
   const config = result.data;
   const issues = findImpossibleSetups(config);

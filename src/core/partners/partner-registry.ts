@@ -1,5 +1,6 @@
 import type { Clock } from '../clock';
-import { partnerSchema, type PartnerConfig, type PartnerConfigInput } from '../config/config-schema';
+import type { PartnerConfig, PartnerConfigInput } from '../config/config-schema';
+import { loadConfigSchema } from '../lazy-modules';
 import { ConfigError } from '../errors/config-error';
 import { toConfigError } from '../config/parse-config';
 import { insecureUrlProblem } from '../config/startup-checks';
@@ -207,7 +208,7 @@ export class PartnerRegistry {
   }
 
   private validate(definition: unknown): PartnerConfig {
-    const result = partnerSchema.safeParse(definition);
+    const result = loadConfigSchema().partnerSchema.safeParse(definition);
     if (!result.success) throw toConfigError(result.error.issues);
     const source = result.data.keySource;
     const insecure =

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { loadJose } from '../lazy-modules';
 import type { SigningKeyRing } from '../certificates/signing-key-ring';
 import { epochSeconds, type Clock } from '../clock';
-import { MAX_ISSUED_LIFETIME_SECONDS } from '../config/config-schema';
+import { MAX_ISSUED_LIFETIME_SECONDS } from '../config/config-limits';
 import { formatAudience, formatPrincipal } from '../principal-names';
 import { assertUserIdentity, userClaims, type UserIdentity } from './user-identity';
 

@@ -1,0 +1,4 @@
+/** The hard cap on the lifetime of a token our issuer mints: one hour. */
+export const MAX_ISSUED_LIFETIME_SECONDS = 3600;
+/** The highest per-partner inbound lifetime cap we allow (Exchange's actor tokens live 24 h). */
+export const MAX_PARTNER_LIFETIME_SECONDS = 48 * 3600;
