@@ -3,7 +3,17 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', 'example-app/data/', 'example-app/certs/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      'docs/',
+      '.examples-build/',
+      'example-app/data/',
+      'example-app/certs/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

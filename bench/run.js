@@ -4,9 +4,10 @@
 // order; ratios are taken within a round. `--quick` for a short smoke run.
 const { execFileSync, spawn } = require('node:child_process');
 const http = require('node:http');
-const { mkdtempSync, writeFileSync, existsSync } = require('node:fs');
+const { mkdtempSync, mkdirSync, writeFileSync, existsSync } = require('node:fs');
 const { tmpdir, cpus } = require('node:os');
-const { join } = require('node:path');
+const { dirname, join } = require('node:path');
+const { inboundChart } = require('./chart');
 const { createS2SAuth, createOAuthCertificate } = require('s2s-oauth');
 
 const quick = process.argv.includes('--quick');
@@ -302,6 +303,21 @@ function printTargets(targets) {
       console.log(
         `| ${v} | ${fmt(medianOf(all, v, 'rps'), 0)} | ${medianOf(all, v, 'p50')} / ${medianOf(all, v, 'p99')} | ${fmt(medianOf(all, v, 'cpuPerRequest'), 1)} | ${summary(ratios(all, v, 'bare'))} |`,
       );
+    }
+    const medians = Object.fromEntries(
+      VARIANTS.filter((v) => !v.endsWith('@baseline')).map((v) => [v, median(ratios(all, v, 'bare'))]),
+    );
+    if (!only && !quick) {
+      const file = join(__dirname, '..', 'docs', 'benchmark.svg');
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(
+        file,
+        inboundChart(
+          medians,
+          `Inbound requests/s vs a bare Express route (${new Date().toISOString().slice(0, 10)}, ${cpus()[0].model.trim()})`,
+        ),
+      );
+      console.log(`\nwrote ${file}`);
     }
     const pairs = [
       ['strategy vs bare', 'strategy', 'bare', 0.65],

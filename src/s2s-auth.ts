@@ -19,6 +19,8 @@ import { TokenVerifier } from './core/tokens/token-verifier';
 import type { EventSink } from './core/events';
 import { reportCertificateExpiry } from './core/partners/certificate-expiry';
 import { createErrorHandler } from './express/error-handler';
+import { FleetSync } from './core/partners/fleet-sync';
+import type { PartnerStateStore } from './core/partners/partner-state-store';
 import { PartnerBearerStrategy } from './express/partner-bearer-strategy';
 import { createVerifyMiddleware } from './express/verify-middleware';
 import { createGuard } from './express/guards';
@@ -48,6 +50,13 @@ export interface S2SAuthOptions {
   fetch?: typeof fetch;
   /** Where `{ "env": "NAME" }` certificates and keys are read from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Share run-time partner changes with the other instances of this service (`redisFleet()` from
+   * `s2s-oauth/redis`): `partners.add / update / enable / disable / remove` on any instance is
+   * recorded and applied by all, and survives restarts. Requests wait (up to 2 s, then 503
+   * `partner_state_unavailable`) until the fleet's state has been read; `await s2s.ready()` first.
+   */
+  fleet?: PartnerStateStore;
 }
 
 /**
@@ -78,6 +87,7 @@ export class S2SAuth {
   /** Our source of "now" (`options.clock`, default `Date.now`). */
   protected readonly clock: Clock;
   private sharedFetch: PartnerFetch | undefined;
+  private fleetSync: FleetSync | undefined;
 
   constructor(
     config: S2SConfigInput | ResolvedConfig,
@@ -130,6 +140,28 @@ export class S2SAuth {
       ...(options.onEvent && { onEvent: options.onEvent }),
     });
     if (options.onEvent) reportCertificateExpiry(this.partners, this.clock(), options.onEvent);
+    if (options.fleet) {
+      this.fleetSync = new FleetSync(this.partners, options.fleet, options.onEvent);
+      this.fleetSync.start();
+    }
+  }
+
+  /**
+   * Resolves when the service is ready to decide: with a fleet store, once the fleet's partner
+   * state has been read (at once without one). Await it before `listen()`.
+   */
+  ready(): Promise<void> {
+    return this.fleetSync?.ready ?? Promise.resolve();
+  }
+
+  /** Resolves once every partner change made on this instance has reached the fleet store. */
+  flushPartnerChanges(): Promise<void> {
+    return this.fleetSync?.flush() ?? Promise.resolve();
+  }
+
+  /** Stops background work (the fleet's notices). The Redis client stays yours to close. */
+  async close(): Promise<void> {
+    await this.fleetSync?.stop();
   }
 
   /**

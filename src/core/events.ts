@@ -73,8 +73,22 @@ export interface OutboundEvent {
   code?: string;
 }
 
+/** A fleet's partner state: a change applied here or recorded for the fleet, or the store out of reach. */
+export interface FleetEvent {
+  /** Always `fleet`. */
+  type: 'fleet';
+  /**
+   * `applied`: a change recorded elsewhere now holds here; `recorded`: a change made here reached
+   * the store; `record_failed`: it did not (this instance has it, the fleet does not);
+   * `invalid`: a recorded definition was refused; `unreachable` / `reachable`: the store.
+   */
+  outcome: 'applied' | 'recorded' | 'record_failed' | 'invalid' | 'unreachable' | 'reachable';
+  /** The partner the change concerns. */
+  partner?: string;
+}
+
 /** Every event `onEvent` receives. */
-export type S2SEvent = VerificationEvent | KeySourceEvent | CertificateEvent | OutboundEvent;
+export type S2SEvent = VerificationEvent | KeySourceEvent | CertificateEvent | OutboundEvent | FleetEvent;
 
 /** Receives events; must not throw. */
 export type EventSink = (event: S2SEvent) => void;

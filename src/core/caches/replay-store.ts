@@ -9,9 +9,10 @@ import type { MaybePromise } from '../maybe-async';
 export interface ReplayStore {
   /**
    * Records `id` until `expiresAt` (ms). Returns `true` the first time an id is seen and `false`
-   * when it was already recorded and has not expired (a replay).
+   * when it was already recorded and has not expired (a replay), or when it cannot tell (a store
+   * that lost its memory may refuse a token `issuedAt` (ms) before that).
    */
-  remember(id: string, expiresAt: number): boolean | Promise<boolean>;
+  remember(id: string, expiresAt: number, issuedAt?: number): boolean | Promise<boolean>;
 }
 
 /** The in-memory store holds `maxEntries` live token ids and cannot record another. */
@@ -79,11 +80,12 @@ export function rememberWithin(
   store: ReplayStore,
   id: string,
   expiresAt: number,
+  issuedAt: number,
   timeoutMs: number,
 ): MaybePromise<boolean> {
   let answer: boolean | Promise<boolean>;
   try {
-    answer = store.remember(id, expiresAt);
+    answer = store.remember(id, expiresAt, issuedAt);
   } catch (error) {
     throw unavailable(error);
   }

@@ -32,7 +32,8 @@ export type TokenErrorCode =
   | 'trust_level_insufficient'
   | 'permission_denied'
   | 'key_source_unavailable'
-  | 'replay_store_unavailable';
+  | 'replay_store_unavailable'
+  | 'partner_state_unavailable';
 
 /** The RFC 6750 `error` and the HTTP status a code is answered with. */
 export interface TokenErrorCodeInfo {
@@ -78,6 +79,7 @@ export const TOKEN_ERROR_CODES: Readonly<Record<TokenErrorCode, TokenErrorCodeIn
   // 503: an outage, not a bad token.
   key_source_unavailable: { error: undefined, status: 503 },
   replay_store_unavailable: { error: undefined, status: 503 },
+  partner_state_unavailable: { error: undefined, status: 503 },
 };
 
 /** The RFC 6750 `error` value. */

@@ -5,6 +5,7 @@ import { ConfigError } from '../errors/config-error';
 import { toConfigError } from '../config/parse-config';
 import { insecureUrlProblem } from '../config/startup-checks';
 import { findOverlappingBaseUrls } from './base-urls';
+import type { PartnerChange, VersionedPartnerChange } from './partner-state-store';
 import { parseCertificateBundle } from '../certificates/oauth-certificate';
 import { readPemSource } from '../certificates/pem-source';
 import {
@@ -56,8 +57,8 @@ export type IssuerMatch =
   | {
       /** No partner. */
       partner?: undefined;
-      /** Why: nobody by that id; that id in another realm; or a metadata document that could not be read. */
-      reason: 'unknown_partner' | 'realm_mismatch' | 'key_source_unavailable';
+      /** Why: nobody by that id; that id in another realm; a metadata document that could not be read; or a fleet's partner state not read yet. */
+      reason: 'unknown_partner' | 'realm_mismatch' | 'key_source_unavailable' | 'partner_state_unavailable';
       /** The key-source error behind `key_source_unavailable`. */
       cause?: unknown;
     };
@@ -69,6 +70,13 @@ export type IssuerMatch =
 export class PartnerRegistry {
   private readonly partners = new Map<string, Partner>();
   private readonly keyCache = createKeyCache();
+  /** The fleet version applied per partner (only with a fleet store). */
+  private readonly applied = new Map<string, number>();
+  /** Called after every run-time change made here (a fleet records it). */
+  private onChange: ((change: PartnerChange) => void) | undefined;
+  /** Until the fleet's state is first read, lookups wait on this (a restarted instance must not trust a partner the fleet disabled). */
+  private pendingState: Promise<void> | undefined;
+  private stateWaitMs = 0;
 
   constructor(
     partners: readonly PartnerConfig[],
@@ -87,6 +95,7 @@ export class PartnerRegistry {
       throw new ConfigError('name', `a partner named "${config.name}" exists already`);
     this.refuseOverlappingBaseUrls(config);
     this.partners.set(config.name, this.build(config, 'partner'));
+    this.onChange?.({ op: 'upsert', name: config.name, definition: config });
     return config;
   }
 
@@ -95,9 +104,74 @@ export class PartnerRegistry {
     const current = this.require(name);
     const config = this.validate({ ...current.config, ...changes, name });
     this.refuseOverlappingBaseUrls(config);
-    const keysChanged = JSON.stringify(config.keySource) !== JSON.stringify(current.config.keySource);
-    this.partners.set(name, keysChanged ? this.build(config, 'partner') : { config, keySource: current.keySource });
+    this.replace(name, config);
+    this.onChange?.({ op: 'upsert', name, definition: config });
     return config;
+  }
+
+  /** Installs a definition: a new object (so cached verifications notice), keys kept when their source is unchanged. */
+  private replace(name: string, config: PartnerConfig): void {
+    const current = this.partners.get(name);
+    const keysChanged = !current || JSON.stringify(config.keySource) !== JSON.stringify(current.config.keySource);
+    this.partners.set(
+      name,
+      keysChanged
+        ? this.build(config, 'partner')
+        : Object.freeze({ config: deepFreeze({ ...config }), keySource: current.keySource }),
+    );
+  }
+
+  /**
+   * Applies a fleet's recorded changes: those newer than what this instance applied, per
+   * partner. Called by the fleet sync, never by users. An invalid definition is skipped (and
+   * returned), so one bad record cannot stop the rest.
+   */
+  applyFleetChanges(changes: readonly VersionedPartnerChange[]): { applied: string[]; invalid: string[] } {
+    const applied: string[] = [];
+    const invalid: string[] = [];
+    for (const { version, change } of [...changes].sort((a, b) => a.version - b.version)) {
+      if ((this.applied.get(change.name) ?? 0) >= version) continue;
+      if (change.op === 'remove') {
+        this.partners.delete(change.name);
+      } else {
+        let config: PartnerConfig;
+        try {
+          config = this.validate(change.definition);
+        } catch {
+          invalid.push(change.name);
+          continue;
+        }
+        this.replace(change.name, config);
+      }
+      this.applied.set(change.name, version);
+      applied.push(change.name);
+    }
+    return { applied, invalid };
+  }
+
+  /** Marks a change made here as applied at `version` (its own notice then changes nothing). */
+  markApplied(name: string, version: number): void {
+    if ((this.applied.get(name) ?? 0) < version) this.applied.set(name, version);
+  }
+
+  /** Connects the registry to a fleet: changes made here are reported, and lookups wait for `ready`. */
+  attachFleet(onChange: (change: PartnerChange) => void, ready: Promise<void>, waitMs: number): void {
+    this.onChange = onChange;
+    this.stateWaitMs = waitMs;
+    this.pendingState = ready.then(() => {
+      this.pendingState = undefined;
+    });
+  }
+
+  /** Waits (at most `stateWaitMs`) for the fleet's state; `false` when it did not come. */
+  private waitForState(pending: Promise<void>): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), this.stateWaitMs);
+      void pending.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
   }
 
   /** Refuses the partner's tokens from now on, cached ones included (and stops calling it). */
@@ -112,7 +186,9 @@ export class PartnerRegistry {
 
   /** Forgets the partner; returns whether it existed. Its cached tokens stop counting at once. */
   remove(name: string): boolean {
-    return this.partners.delete(name);
+    const existed = this.partners.delete(name);
+    if (existed) this.onChange?.({ op: 'remove', name });
+    return existed;
   }
 
   /** Current definitions, in insertion order. */
@@ -153,6 +229,11 @@ export class PartnerRegistry {
    * configured by URL without an `applicationId` / `realm`.
    */
   findByIssuer(principalId: string, realm: string): MaybePromise<IssuerMatch> {
+    if (this.pendingState) {
+      return this.waitForState(this.pendingState).then((ready) =>
+        ready ? this.findByIssuer(principalId, realm) : { reason: 'partner_state_unavailable' as const },
+      );
+    }
     let realmMismatch = false;
     let unresolved = false;
     for (const partner of this.partners.values()) {

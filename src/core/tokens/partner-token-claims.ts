@@ -152,7 +152,13 @@ export function checkReplay(
     throw new TokenError('token_malformed', "this partner's tokens must carry a jti", { claim: 'jti' });
   const expiresAt = (signed.window.exp + context.skewSeconds) * 1000;
   return chain(
-    rememberWithin(defence.store, `${partner.config.name}:${jti}`, expiresAt, defence.timeoutMs),
+    rememberWithin(
+      defence.store,
+      `${partner.config.name}:${jti}`,
+      expiresAt,
+      signed.window.nbf * 1000,
+      defence.timeoutMs,
+    ),
     (first) => {
       if (!first) throw new TokenError('token_replayed', 'this token has been used already', { claim: 'jti' });
       context.trace?.('replay', 'jti seen for the first time');

@@ -344,6 +344,11 @@ export class TokenVerifier {
 function partnerLookupError(match: IssuerMatch): unknown {
   if (match.partner) return new Error('unreachable: the partner was found');
   if (match.reason === 'key_source_unavailable') return match.cause;
+  if (match.reason === 'partner_state_unavailable') {
+    return new TokenError('partner_state_unavailable', "the fleet's partner state has not been read yet", {
+      retryAfterSeconds: 1,
+    });
+  }
   return new TokenError(
     match.reason,
     match.reason === 'realm_mismatch'
