@@ -60,6 +60,7 @@ export type {
   KeySourceEvent,
   CertificateEvent,
   OutboundEvent,
+  FleetEvent,
   KeySourceFailure,
   EventSink,
 } from './core/events';
@@ -89,8 +90,9 @@ export type {
   PublicJwk,
 } from './core/certificates/oauth-certificate';
 
-// Shared state for a fleet: the replay store interface (and the in-process default).
+// Shared state for a fleet: the store interfaces (Redis adapters in `s2s-oauth/redis`) and the in-process default.
 export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
+export type { PartnerStateStore, PartnerChange, VersionedPartnerChange } from './core/partners/partner-state-store';
 
 // The CLI story in code: `s2s-oauth cert new`.
 export {

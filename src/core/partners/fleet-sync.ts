@@ -31,7 +31,7 @@ export class FleetSync {
     registry.attachFleet((change) => this.record(change), this.ready, STATE_WAIT_MS);
   }
 
-  /** Starts: watches for notices, reads the state (retrying until the store answers). */
+  /** Starts: watches for notices, then reads the state (retrying until the store answers), so no notice falls between. */
   start(): void {
     void this.store
       .watch(
@@ -47,8 +47,8 @@ export class FleetSync {
           this.stopWatching = stop;
         },
         () => this.report('unreachable'),
-      );
-    void this.refresh();
+      )
+      .finally(() => void this.refresh());
   }
 
   /** Resolves when every change made here so far has been recorded (or failed, with an event). */

@@ -123,7 +123,8 @@ export class PartnerRegistry {
 
   /**
    * Applies a fleet's recorded changes: those newer than what this instance applied, per
-   * partner. Called by the fleet sync, never by users. An invalid definition is skipped (and
+   * partner. Called by the fleet sync, never by users.
+   * @internal An invalid definition is skipped (and
    * returned), so one bad record cannot stop the rest.
    */
   applyFleetChanges(changes: readonly VersionedPartnerChange[]): { applied: string[]; invalid: string[] } {
@@ -149,12 +150,18 @@ export class PartnerRegistry {
     return { applied, invalid };
   }
 
-  /** Marks a change made here as applied at `version` (its own notice then changes nothing). */
+  /**
+   * Marks a change made here as applied at `version` (its own notice then changes nothing).
+   * @internal
+   */
   markApplied(name: string, version: number): void {
     if ((this.applied.get(name) ?? 0) < version) this.applied.set(name, version);
   }
 
-  /** Connects the registry to a fleet: changes made here are reported, and lookups wait for `ready`. */
+  /**
+   * Connects the registry to a fleet: changes made here are reported, and lookups wait for `ready`.
+   * @internal
+   */
   attachFleet(onChange: (change: PartnerChange) => void, ready: Promise<void>, waitMs: number): void {
     this.onChange = onChange;
     this.stateWaitMs = waitMs;
