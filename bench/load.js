@@ -5,7 +5,7 @@ const autocannon = require('autocannon');
 
 const options = JSON.parse(process.argv[2]);
 const tokens = options.tokensFile ? JSON.parse(readFileSync(options.tokensFile, 'utf8')) : [options.token];
-let next = 0;
+let next = options.offset ?? 0;
 
 autocannon(
   {

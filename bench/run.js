@@ -16,7 +16,32 @@ const WARMUP = quick ? 1 : 2;
 const DURATION = quick ? 3 : 10;
 const CONNECTIONS = 50;
 const COLD_TOKENS = quick ? 12_000 : 30_000; // > verifiedTokenCache.maxEntries (10,000): every request misses
-const ALL_VARIANTS = ['bare', 'passport-ceiling', 'strategy', 'middleware', 'auth0', 'raw-crypto', 'middleware-cold'];
+// Replay defence: the plain middleware with requireUniqueJti, a distinct ES256 token every request
+// (cheap to mint in the numbers a run needs), on the in-memory store and on Redis (loopback, pinned
+// to the load generator's core). Measured when redis-server is installed.
+const hasRedis = (() => {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const UNIQUE = new Set(['unique-memory', 'unique-redis']);
+// Enough that the measured window never wraps onto a token the warm-up used (~9k requests/s at most here).
+const UNIQUE_TOKENS = quick ? 60_000 : 150_000;
+/** Where the measured run starts in the token list: after every token the warm-up may have used. */
+const UNIQUE_MEASURE_OFFSET = quick ? 20_000 : 50_000;
+const ALL_VARIANTS = [
+  'bare',
+  'passport-ceiling',
+  'strategy',
+  'middleware',
+  'auth0',
+  'raw-crypto',
+  'middleware-cold',
+  ...(hasRedis ? ['unique-memory', 'unique-redis'] : []),
+];
 // `--only a,b` measures a subset (always with bare); `middleware-cold-nocache` is a diagnostic variant.
 const only = process.argv
   .find((a) => a.startsWith('--only='))
@@ -31,15 +56,19 @@ if (baselineDir)
     ...VARIANTS.filter((v) => ['strategy', 'middleware', 'middleware-cold'].includes(v)).map((v) => `${v}@baseline`),
   );
 const COLD = new Set(['raw-crypto', 'middleware-cold', 'middleware-cold-nocache', 'middleware-cold@baseline']);
-const IDS = { contacts: '11111111-1111-4111-8111-111111111111', messaging: '22222222-2222-4222-8222-222222222222' };
+const IDS = {
+  contacts: '11111111-1111-4111-8111-111111111111',
+  messaging: '22222222-2222-4222-8222-222222222222',
+  unique: '55555555-5555-4555-8555-555555555555',
+};
 const pinned = existsSync('/usr/bin/taskset') && cpus().length >= 2;
 
 function node(core, args) {
   return pinned ? ['taskset', ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
 }
 
-async function writeService(dir, name, extra) {
-  const { certificatePem, privateKeyPem } = await createOAuthCertificate({ realm: 'contoso.com', name });
+async function writeService(dir, name, extra, keyType = 'rsa') {
+  const { certificatePem, privateKeyPem } = await createOAuthCertificate({ realm: 'contoso.com', name, keyType });
   writeFileSync(join(dir, `${name}-cert.pem`), certificatePem);
   writeFileSync(join(dir, `${name}-key.pem`), privateKeyPem, { mode: 0o600 });
   const config = {
@@ -65,8 +94,17 @@ async function prepare() {
         trustLevel: 'Full',
         keySource: { kind: 'certificate', certificates: ['messaging-cert.pem'] },
       },
+      {
+        name: 'unique',
+        applicationId: IDS.unique,
+        realm: 'contoso.com',
+        trustLevel: 'Full',
+        requireUniqueJti: true,
+        keySource: { kind: 'certificate', certificates: ['unique-cert.pem'] },
+      },
     ],
   });
+  const uniqueConfig = await writeService(dir, 'unique', {}, 'ec');
   const { loadConfig } = require('s2s-oauth');
   const messaging = createS2SAuth(loadConfig(messagingConfig));
   const audience = { principalId: IDS.contacts, host: '127.0.0.1', realm: 'contoso.com' };
@@ -79,6 +117,20 @@ async function prepare() {
   console.log('done');
   const tokensFile = join(dir, 'cold-tokens.json');
   writeFileSync(tokensFile, JSON.stringify(cold));
+  let uniqueTokensFile;
+  let uniqueCheck;
+  if (VARIANTS.some((v) => UNIQUE.has(v))) {
+    process.stdout.write(`minting ${UNIQUE_TOKENS} distinct ES256 tokens for the replay-defence case... `);
+    const unique = createS2SAuth(loadConfig(uniqueConfig));
+    const mintUnique = () => unique.issuer.mint({ audience, lifetimeSeconds: 3600 }).then((m) => m.token);
+    const tokens = [];
+    for (let i = 0; i < UNIQUE_TOKENS; i += 1000)
+      tokens.push(...(await Promise.all(Array.from({ length: 1000 }, mintUnique))));
+    uniqueCheck = await mintUnique();
+    uniqueTokensFile = join(dir, 'unique-tokens.json');
+    writeFileSync(uniqueTokensFile, JSON.stringify(tokens));
+    console.log('done');
+  }
   const setupFile = join(dir, 'setup.json');
   const [, payload] = token.split('.');
   const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
@@ -95,7 +147,36 @@ async function prepare() {
       issuer: claims.iss,
     }),
   );
-  return { token, cold, tokensFile, setupFile };
+  return { token, cold, tokensFile, setupFile, uniqueTokensFile, uniqueCheck };
+}
+
+let benchRedisUrl;
+
+/** redis-server on loopback for the replay-defence variant, pinned to the load generator's core. */
+async function startBenchRedis() {
+  const port = await new Promise((resolve) => {
+    const probe = require('node:net').createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port: p } = probe.address();
+      probe.close(() => resolve(p));
+    });
+  });
+  const [cmd, args] = pinned ? ['taskset', ['-c', '1', 'redis-server']] : ['redis-server', []];
+  const child = spawn(
+    cmd,
+    [...args, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
+  });
+  benchRedisUrl = `redis://127.0.0.1:${port}`;
+  return child;
 }
 
 function startServer(variant, setupFile) {
@@ -106,6 +187,7 @@ function startServer(variant, setupFile) {
       ...process.env,
       NODE_ENV: 'production',
       ...(baselineDir && { S2S_BASELINE: require('node:path').resolve(baselineDir) }),
+      ...(benchRedisUrl && { S2S_BENCH_REDIS: benchRedisUrl }),
     },
   });
   return new Promise((resolve, reject) => {
@@ -114,10 +196,10 @@ function startServer(variant, setupFile) {
   });
 }
 
-function load(url, token, tokensFile, duration) {
+function load(url, token, tokensFile, duration, offset = 0) {
   const [cmd, args] = node(1, [
     join(__dirname, 'load.js'),
-    JSON.stringify({ url, token, tokensFile, duration, connections: CONNECTIONS }),
+    JSON.stringify({ url, token, tokensFile, duration, offset, connections: CONNECTIONS }),
   ]);
   return JSON.parse(execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n').pop());
 }
@@ -157,13 +239,14 @@ async function check(variant, port, token) {
 async function measure(variant, prepared) {
   const { child, port } = await startServer(variant, prepared.setupFile);
   try {
-    const token = COLD.has(variant) ? prepared.cold[0] : prepared.token;
+    const unique = UNIQUE.has(variant);
+    const token = unique ? prepared.uniqueCheck : COLD.has(variant) ? prepared.cold[0] : prepared.token;
     await check(variant, port, token);
     const url = `http://127.0.0.1:${port}/r`;
-    const tokensFile = COLD.has(variant) ? prepared.tokensFile : undefined;
+    const tokensFile = unique ? prepared.uniqueTokensFile : COLD.has(variant) ? prepared.tokensFile : undefined;
     load(url, token, tokensFile, WARMUP);
     const before = await stats(port);
-    const result = load(url, token, tokensFile, DURATION);
+    const result = load(url, token, tokensFile, DURATION, unique ? UNIQUE_MEASURE_OFFSET : 0);
     const after = await stats(port);
     const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
     if (result.non2xx > 0 || result.errors > 0)
@@ -293,6 +376,7 @@ function printTargets(targets) {
   if (!inbound && !outbound) return printTargets(targets);
   const prepared = await prepare();
 
+  const benchRedis = inbound && VARIANTS.some((v) => UNIQUE.has(v)) ? await startBenchRedis() : undefined;
   if (inbound) {
     const all = await rounds('', VARIANTS, (v) => measure(v, prepared));
     console.log(
@@ -326,6 +410,7 @@ function printTargets(targets) {
       ['middleware vs express-oauth2-jwt-bearer', 'middleware', 'auth0', 1.4],
       ['strategy vs the Passport ceiling', 'strategy', 'passport-ceiling', 0.95],
       ['cold (distinct tokens) vs raw node:crypto verify', 'middleware-cold', 'raw-crypto', 0.9],
+      ['replay defence on Redis vs in-memory (requireUniqueJti)', 'unique-redis', 'unique-memory', 0.75],
     ];
     if (baselineDir) {
       for (const v of ['strategy', 'middleware', 'middleware-cold'])
@@ -335,6 +420,7 @@ function printTargets(targets) {
       if (VARIANTS.includes(a) && VARIANTS.includes(b)) targets.push([name, ratios(all, a, b), target]);
   }
 
+  benchRedis?.kill();
   if (outbound) {
     const all = await rounds('outbound ', OUTBOUND_VARIANTS, (v) => measureOutbound(v, prepared));
     console.log(

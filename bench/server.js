@@ -64,6 +64,20 @@ async function mount() {
         ok,
       );
     }
+    case 'unique-memory':
+    case 'unique-redis': {
+      // The plain middleware for a partner with requireUniqueJti: every token id is recorded.
+      let replayStore;
+      if (variant === 'unique-redis') {
+        const { createClient } = require('redis');
+        const { RedisReplayStore } = require(baseline ? `${process.env.S2S_BASELINE}/dist/redis` : 's2s-oauth/redis');
+        const client = createClient({ url: process.env.S2S_BENCH_REDIS, disableOfflineQueue: true });
+        await client.connect();
+        replayStore = new RedisReplayStore({ client, namespace: `bench:${process.pid}` });
+      }
+      const s2s = createS2SAuth(loadConfig(setup.contactsConfig), replayStore ? { replayStore } : {});
+      return app.get('/r', s2s.middleware(), ok);
+    }
     case 'auth0': {
       const { auth } = require('express-oauth2-jwt-bearer');
       const jwksApp = express().get('/jwks', (_req, res) => res.json(setup.partnerJwks));
