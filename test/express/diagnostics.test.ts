@@ -10,7 +10,7 @@ import { IDS, tempDir, writeCertificate } from '../helpers/certificates';
 import { cli } from '../helpers/cli';
 import { KeyServer } from '../helpers/key-server';
 import { listen, portOf } from '../helpers/listen';
-import { CONTACTS_AUDIENCE } from '../helpers/partners';
+import { CONTACTS_AUDIENCE, trustedPartner } from '../helpers/partners';
 import { manualClock, serviceConfig } from '../helpers/service';
 import { inspectForSecrets } from '../helpers/secret-scan';
 
@@ -299,16 +299,7 @@ describe('the in-memory replay store at capacity', () => {
     const messaging = createS2SAuth(await serviceConfig('messaging'));
     const { events, onEvent } = recorder();
     const contacts = await contactsWith(
-      [
-        {
-          name: 'messaging',
-          applicationId: IDS.messaging,
-          realm: 'contoso.com',
-          trustLevel: 'Full',
-          requireUniqueJti: true,
-          keySource: { kind: 'certificate', certificates: [messaging.config.signing.certificate] },
-        },
-      ],
+      [trustedPartner('messaging', messaging, { requireUniqueJti: true })],
       { replayCache: { maxEntries: 2 } },
       { onEvent },
     );

@@ -1,8 +1,7 @@
 import request from 'supertest';
 import { createS2SAuth } from '../../src/s2s-auth';
 import type { ReplayStore } from '../../src/core/caches/replay-store';
-import { IDS } from '../helpers/certificates';
-import { CONTACTS_AUDIENCE, protectedApp } from '../helpers/partners';
+import { CONTACTS_AUDIENCE, protectedApp, trustedPartner } from '../helpers/partners';
 import { createService, serviceConfig } from '../helpers/service';
 
 describe.each(['passport', 'middleware'] as const)(
@@ -28,16 +27,7 @@ describe.each(['passport', 'middleware'] as const)(
         const contacts = createS2SAuth(
           await serviceConfig('contacts', {
             replayCache: { timeoutMs: 100 },
-            partners: [
-              {
-                name: 'messaging',
-                applicationId: IDS.messaging,
-                realm: 'contoso.com',
-                trustLevel: 'Full',
-                requireUniqueJti: true,
-                keySource: { kind: 'certificate', certificates: [messaging.config.signing.certificate] },
-              },
-            ],
+            partners: [trustedPartner('messaging', messaging, { requireUniqueJti: true })],
           }),
           { replayStore: store, onEvent: (e) => e.type === 'rejected' && events.push(`${e.type}:${e.code}`) },
         );

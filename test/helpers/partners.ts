@@ -141,5 +141,24 @@ export function protectedApp(
   return app;
 }
 
+/**
+ * A partner entry for the contacts service: `name` trusted (Full by default) by its signing
+ * certificate, as the suites configure it again and again.
+ */
+export function trustedPartner(
+  name: 'messaging' | 'scheduler' | 'other',
+  partner: S2SAuth,
+  extra: Partial<PartnerConfigInput> = {},
+): PartnerConfigInput {
+  return {
+    name,
+    applicationId: IDS[name],
+    realm: 'contoso.com',
+    trustLevel: 'Full',
+    keySource: { kind: 'certificate', certificates: [partner.config.signing.certificate] },
+    ...extra,
+  };
+}
+
 /** Audience of the contacts service as partners address it. */
 export const CONTACTS_AUDIENCE = { principalId: IDS.contacts, host: 'contacts.contoso.com', realm: 'contoso.com' };

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createClient } from 'redis';
 
 /** A real redis-server on 127.0.0.1, with no persistence (`--save ''`): a restart comes back empty. */
 export interface RunningRedis {
@@ -51,4 +52,16 @@ export async function startRedis(port?: number): Promise<RunningRedis> {
         child.kill('SIGKILL');
       }),
   };
+}
+
+/** A node-redis client that fails at once while Redis is down (no offline queue) and reconnects quickly. */
+export async function connectRedis(url: string) {
+  const client = createClient({
+    url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: () => 50, connectTimeout: 500 },
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
 }

@@ -7,20 +7,9 @@ import type { S2SConfigInput } from '../../src/core/config/config-schema';
 import { IDS } from '../helpers/certificates';
 import { CONTACTS_AUDIENCE } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
-import { startRedis, type RunningRedis } from '../helpers/redis-server';
+import { connectRedis, startRedis, type RunningRedis } from '../helpers/redis-server';
 
 /* Two instances in one process (each with its own Redis connection), so the fleet sync itself is measured by coverage. */
-
-async function connect(url: string) {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: () => 50, connectTimeout: 500 },
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
 
 async function eventually(check: () => Promise<boolean> | boolean, ms = 1000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -34,7 +23,7 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
   let redis: RunningRedis;
   let messaging: S2SAuth;
   let config: S2SConfigInput;
-  const clients: Array<Awaited<ReturnType<typeof connect>>> = [];
+  const clients: Array<Awaited<ReturnType<typeof connectRedis>>> = [];
   const services: S2SAuth[] = [];
 
   beforeAll(async () => {
@@ -59,7 +48,7 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
   });
 
   async function instance(namespace: string, events: S2SEvent[] = []): Promise<S2SAuth> {
-    const client = await connect(redis.url);
+    const client = await connectRedis(redis.url);
     clients.push(client);
     const s2s = createS2SAuth(config, {
       fleet: redisFleet({ client: client as unknown as RedisLike, namespace }),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import type { S2SConfigInput } from '../../src/core/config/config-schema';
 import { IDS } from '../helpers/certificates';
-import { CONTACTS_AUDIENCE } from '../helpers/partners';
+import { CONTACTS_AUDIENCE, trustedPartner } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 import { startRedis, type RunningRedis } from '../helpers/redis-server';
 
@@ -100,14 +100,7 @@ describe('a fleet of three instances sharing Redis', () => {
     config = await serviceConfig('contacts', {
       replayCache: { timeoutMs: 300 },
       partners: [
-        {
-          name: 'messaging',
-          applicationId: IDS.messaging,
-          realm: 'contoso.com',
-          trustLevel: 'Full',
-          requireUniqueJti: true,
-          keySource: { kind: 'certificate', certificates: [messaging.config.signing.certificate] },
-        },
+        trustedPartner('messaging', messaging, { requireUniqueJti: true }),
         {
           name: 'scheduler',
           applicationId: IDS.scheduler,

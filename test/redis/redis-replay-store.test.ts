@@ -1,30 +1,16 @@
-import { createClient } from 'redis';
 import { createS2SAuth } from '../../src/s2s-auth';
 import { RedisReplayStore } from '../../src/redis';
 import type { RedisLike } from '../../src/redis/redis-client';
-import { IDS } from '../helpers/certificates';
-import { CONTACTS_AUDIENCE } from '../helpers/partners';
+import { CONTACTS_AUDIENCE, trustedPartner } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
-import { startRedis, type RunningRedis } from '../helpers/redis-server';
-
-/** A node-redis client that fails at once while Redis is down (no offline queue) and reconnects quickly. */
-async function connect(url: string) {
-  const client = createClient({
-    url,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: () => 50, connectTimeout: 500 },
-  });
-  client.on('error', () => undefined);
-  await client.connect();
-  return client;
-}
+import { connectRedis, startRedis, type RunningRedis } from '../helpers/redis-server';
 
 describe('RedisReplayStore on a real Redis server', () => {
   let redis: RunningRedis;
-  let client: Awaited<ReturnType<typeof connect>>;
+  let client: Awaited<ReturnType<typeof connectRedis>>;
   beforeAll(async () => {
     redis = await startRedis();
-    client = await connect(redis.url);
+    client = await connectRedis(redis.url);
   });
   afterAll(async () => {
     await client.destroy();
@@ -75,16 +61,7 @@ describe('RedisReplayStore on a real Redis server', () => {
     const contacts = createS2SAuth(
       await serviceConfig('contacts', {
         replayCache: { timeoutMs: 300 },
-        partners: [
-          {
-            name: 'messaging',
-            applicationId: IDS.messaging,
-            realm: 'contoso.com',
-            trustLevel: 'Full',
-            requireUniqueJti: true,
-            keySource: { kind: 'certificate', certificates: [messaging.config.signing.certificate] },
-          },
-        ],
+        partners: [trustedPartner('messaging', messaging, { requireUniqueJti: true })],
       }),
       { replayStore: storeFor('s2s:verifier') },
     );
