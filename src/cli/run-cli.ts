@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors/config-error';
 import { certNew, CERT_NEW_HELP } from './cert-command';
+import { certRollover, certStatus, CERT_ROLLOVER_HELP, CERT_STATUS_HELP } from './cert-rollover-command';
 import { UsageError, type CliIo } from './cli-io';
 import { metadata, METADATA_HELP } from './metadata-command';
 import { tokenMint, TOKEN_MINT_HELP } from './token-command';
@@ -9,6 +10,8 @@ const HELP = `Usage: s2s-oauth <command> [options]
 
 Commands:
   cert new        create a self-signed OAuth certificate and key
+  cert rollover   schedule the next signing certificate (signing.next, effectiveAt)
+  cert status     the current and next signing certificates, and which one signs now
   metadata        print the service's /metadata/json/1 document (or --jwks)
   token mint      mint a token for a partner (debugging)
   token explain   "why 401?": every check a token passes or fails
@@ -20,6 +23,8 @@ type Command = { run: (args: string[], io: CliIo) => Promise<number>; help: stri
 
 const COMMANDS: Record<string, Command> = {
   'cert new': { run: certNew, help: CERT_NEW_HELP },
+  'cert rollover': { run: certRollover, help: CERT_ROLLOVER_HELP },
+  'cert status': { run: certStatus, help: CERT_STATUS_HELP },
   metadata: { run: metadata, help: METADATA_HELP },
   'token mint': { run: tokenMint, help: TOKEN_MINT_HELP },
   'token explain': { run: tokenExplain, help: TOKEN_EXPLAIN_HELP },
