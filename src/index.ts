@@ -8,7 +8,7 @@
  */
 
 // The facade: one configuration, everything a service needs.
-export { createS2SAuth, S2SAuth, type S2SAuthOptions, type Jwks } from './s2s-auth';
+export { createS2SAuth, S2SAuth, type S2SAuthOptions, type Jwks, type ReloadResult } from './s2s-auth';
 
 // Configuration.
 export { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
@@ -61,6 +61,7 @@ export type {
   CertificateEvent,
   OutboundEvent,
   FleetEvent,
+  ReloadEvent,
   KeySourceFailure,
   EventSink,
 } from './core/events';

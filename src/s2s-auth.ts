@@ -1,8 +1,11 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from './core/clock';
+import { ConfigError } from './core/errors/config-error';
 import type { PublicJwk } from './core/certificates/oauth-certificate';
 import type { S2SConfigInput } from './core/config/config-schema';
-import { parseConfig, type ResolvedConfig } from './core/config/parse-config';
+import { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
 import { loadSigningKeys } from './core/certificates/load-signing-keys';
 import type { SigningKeyRing } from './core/certificates/signing-key-ring';
 import { buildJwks, buildMetadataDocument, type MetadataDocument } from './core/metadata/metadata-document';
@@ -10,7 +13,7 @@ import { TokenIssuer } from './core/tokens/token-issuer';
 import { formatPrincipal } from './core/principal-names';
 import { createMetadataRouter, type MetadataRouterOptions } from './express/metadata-router';
 import { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
-import { PartnerRegistry } from './core/partners/partner-registry';
+import { PartnerRegistry, type ReloadResult } from './core/partners/partner-registry';
 import { AuthorizationServers } from './core/partners/authorization-server';
 import { createKeyCache } from './core/partners/key-source';
 import { createChallengeBuilder } from './core/tokens/bearer-challenge';
@@ -57,7 +60,19 @@ export interface S2SAuthOptions {
    * `partner_state_unavailable`) until the fleet's state has been read; `await s2s.ready()` first.
    */
   fleet?: PartnerStateStore;
+  /**
+   * The configuration file, for {@link S2SAuth.reload} without an argument (and `watchConfigFile`).
+   * Read with `loadConfig(configFile, { env })`.
+   */
+  configFile?: string;
+  /** Reload when `configFile` changes on disk (debounced; an invalid edit is refused as a whole, with a `reload` event). Default `false`. */
+  watchConfigFile?: boolean;
 }
+
+export type { ReloadResult } from './core/partners/partner-registry';
+
+/** Top-level sections a reload applies; a change anywhere else needs a restart (for now). */
+const RELOADABLE = new Set(['partners']);
 
 /**
  * Everything one service needs, built from its one configuration: the built-in token issuer,
@@ -71,7 +86,11 @@ export interface S2SAuthOptions {
  */
 export class S2SAuth {
   /** The validated configuration, defaults filled in. */
-  readonly config: ResolvedConfig;
+  get config(): ResolvedConfig {
+    return this.current;
+  }
+  private current: ResolvedConfig;
+  private watcher: FSWatcher | undefined;
   /** Every realm we accept tokens for: `realm`, `additionalRealms` and the signing certificate's DNS SANs. */
   readonly realms: readonly string[];
   /** The built-in token issuer. */
@@ -93,7 +112,7 @@ export class S2SAuth {
     config: S2SConfigInput | ResolvedConfig,
     private readonly options: S2SAuthOptions = {},
   ) {
-    this.config = parseConfig(config);
+    this.current = parseConfig(config);
     this.clock = options.clock ?? systemClock;
     this.signingKeys = loadSigningKeys(this.config.signing, this.clock, options.env);
     const sans = this.signingKeys.published().flatMap((c) => c.dnsNames);
@@ -144,6 +163,74 @@ export class S2SAuth {
       this.fleetSync = new FleetSync(this.partners, options.fleet, options.onEvent);
       this.fleetSync.start();
     }
+    if (options.watchConfigFile) this.watchConfigFile();
+  }
+
+  /**
+   * Reads the configuration again (`next`, else `options.configFile`) and applies the difference
+   * atomically: partners added, changed and removed (cached verifications of changed and removed
+   * partners stop counting at once; a fleet's recorded run-time changes are applied again on top).
+   * An invalid configuration, or one that changes a section that needs a restart (anything but
+   * `partners`, for now), is refused as a whole: the running one stays, a `ConfigError` names
+   * every field, and a `reload` event says why. Never throws for a valid configuration.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGHUP', () => {
+   *   try {
+   *     s2s.reload();
+   *   } catch {
+   *     // refused as a whole: the running configuration stays, the `reload` event says why
+   *   }
+   * });
+   * ```
+   */
+  reload(next?: S2SConfigInput | ResolvedConfig): ReloadResult {
+    try {
+      if (!next && !this.options.configFile)
+        throw new TypeError('reload(): give a configuration, or options.configFile');
+      const config = next
+        ? parseConfig(next)
+        : loadConfig(this.options.configFile!, this.options.env ? { env: this.options.env } : {});
+      const needRestart = Object.keys({ ...config, ...this.current }).filter(
+        (key) =>
+          !RELOADABLE.has(key) &&
+          JSON.stringify(config[key as keyof ResolvedConfig]) !==
+            JSON.stringify(this.current[key as keyof ResolvedConfig]),
+      );
+      if (needRestart.length > 0)
+        throw ConfigError.of(
+          needRestart.map((path) => ({ path, message: 'cannot change without a restart (a reload applies partners)' })),
+        );
+      const result = this.partners.replaceAll(config.partners);
+      this.current = config;
+      this.options.onEvent?.({ type: 'reload', outcome: 'applied', ...result });
+      return result;
+    } catch (error) {
+      const issues = error instanceof ConfigError ? error.issues : [{ path: '', message: (error as Error).message }];
+      this.options.onEvent?.({ type: 'reload', outcome: 'refused', issues });
+      throw error;
+    }
+  }
+
+  private watchConfigFile(): void {
+    const file = this.options.configFile;
+    if (!file) throw new TypeError('watchConfigFile: needs options.configFile');
+    let timer: NodeJS.Timeout | undefined;
+    // The folder, not the file: tools replace a file by renaming a new one over it.
+    this.watcher = watch(dirname(resolve(file)), (_event, name) => {
+      if (name !== basename(file)) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        try {
+          this.reload();
+        } catch {
+          // refused as a whole: the running configuration stays; the `reload` event says why
+        }
+      }, 100);
+      timer.unref();
+    });
+    this.watcher.unref();
   }
 
   /**
@@ -161,6 +248,7 @@ export class S2SAuth {
 
   /** Stops background work (the fleet's notices). The Redis client stays yours to close. */
   async close(): Promise<void> {
+    this.watcher?.close();
     await this.fleetSync?.stop();
   }
 

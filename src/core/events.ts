@@ -87,8 +87,29 @@ export interface FleetEvent {
   partner?: string;
 }
 
+/** A configuration reload: applied (what changed), or refused as a whole (why, by field). */
+export interface ReloadEvent {
+  /** Always `reload`. */
+  type: 'reload';
+  /** Applied, or refused (the running configuration stays). */
+  outcome: 'applied' | 'refused';
+  /** Partners added (applied). */
+  added?: string[];
+  /** Partners changed (applied). */
+  changed?: string[];
+  /** Partners removed (applied). */
+  removed?: string[];
+  /** Every problem, by field (refused); never a value. */
+  issues?: ReadonlyArray<{
+    /** The field. */
+    readonly path: string;
+    /** What is wrong. */
+    readonly message: string;
+  }>;
+}
+
 /** Every event `onEvent` receives. */
-export type S2SEvent = VerificationEvent | KeySourceEvent | CertificateEvent | OutboundEvent | FleetEvent;
+export type S2SEvent = VerificationEvent | KeySourceEvent | CertificateEvent | OutboundEvent | FleetEvent | ReloadEvent;
 
 /** Receives events; must not throw. */
 export type EventSink = (event: S2SEvent) => void;

@@ -40,6 +40,8 @@ const TYPES_ONLY = [
   'CreatedCertificate',
   'EventSink',
   'FleetEvent',
+  'ReloadEvent',
+  'ReloadResult',
   'Explanation',
   'GetTokenOptions',
   'IssuerMatch',

@@ -44,6 +44,16 @@ export interface PartnerIdentity {
   realm?: string;
 }
 
+/** What a reload changed. */
+export interface ReloadResult {
+  /** Partners the new configuration adds. */
+  added: string[];
+  /** Partners whose definition changed: their cached verifications stopped counting. */
+  changed: string[];
+  /** Partners it removes: their tokens are refused from now on. */
+  removed: string[];
+}
+
 /** What {@link PartnerRegistry.findByIssuer} found for an `iss`. */
 export type IssuerMatch =
   | {
@@ -86,7 +96,13 @@ export class PartnerRegistry {
     private readonly env?: NodeJS.ProcessEnv,
   ) {
     partners.forEach((p, i) => this.partners.set(p.name, this.build(p, `partners[${i}]`)));
+    this.configured = new Map(this.partners);
   }
+
+  /** The partners as the configuration defines them (before run-time and fleet changes). */
+  private configured: Map<string, Partner>;
+  /** The fleet's recorded changes last applied, to apply again after a reload. */
+  private fleetChanges: readonly VersionedPartnerChange[] = [];
 
   /** Adds a partner; throws a `ConfigError` naming the field if the definition is invalid or the name is taken. */
   add(definition: PartnerConfigInput): PartnerConfig {
@@ -128,6 +144,7 @@ export class PartnerRegistry {
    * returned), so one bad record cannot stop the rest.
    */
   applyFleetChanges(changes: readonly VersionedPartnerChange[]): { applied: string[]; invalid: string[] } {
+    this.fleetChanges = changes;
     const applied: string[] = [];
     const invalid: string[] = [];
     for (const { version, change } of [...changes].sort((a, b) => a.version - b.version)) {
@@ -156,6 +173,42 @@ export class PartnerRegistry {
    */
   markApplied(name: string, version: number): void {
     if ((this.applied.get(name) ?? 0) < version) this.applied.set(name, version);
+  }
+
+  /**
+   * Replaces every definition at once (a configuration reload): all new partners are built first
+   * (certificates read, definitions validated, base URLs checked), then swapped in together, so a
+   * failure changes nothing and no request sees half of each. A partner whose definition is
+   * unchanged keeps its object (its cached verifications keep counting); a changed or removed one
+   * does not. A fleet's recorded run-time changes are applied again on top. Returns the names
+   * added, changed and removed. Called by `S2SAuth.reload()`.
+   * @internal
+   */
+  replaceAll(definitions: readonly PartnerConfig[]): ReloadResult {
+    const overlap = findOverlappingBaseUrls(definitions);
+    if (overlap)
+      throw new ConfigError(
+        `partners[${overlap.second}].baseUrls`,
+        `${overlap.other} overlaps ${overlap.url} of partner "${definitions[overlap.first]!.name}"`,
+      );
+    const next = new Map<string, Partner>();
+    const added: string[] = [];
+    const changed: string[] = [];
+    definitions.forEach((definition, i) => {
+      const current = this.configured.get(definition.name);
+      if (current && JSON.stringify(current.config) === JSON.stringify(definition))
+        return void next.set(definition.name, current);
+      next.set(definition.name, this.build(definition, `partners[${i}]`));
+      (current ? changed : added).push(definition.name);
+    });
+    const removed = [...this.configured.keys()].filter((name) => !next.has(name));
+    this.configured = next;
+    this.partners.clear();
+    for (const [name, partner] of next) this.partners.set(name, partner);
+    const reapply = this.fleetChanges;
+    this.applied.clear();
+    this.applyFleetChanges(reapply);
+    return { added, changed, removed };
   }
 
   /**
