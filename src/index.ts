@@ -62,6 +62,7 @@ export type {
   OutboundEvent,
   FleetEvent,
   ReloadEvent,
+  SigningCertificateEvent,
   KeySourceFailure,
   EventSink,
 } from './core/events';

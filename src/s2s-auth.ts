@@ -3,6 +3,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from './core/clock';
 import { ConfigError } from './core/errors/config-error';
+import { watchSigningFiles } from './core/certificates/signing-file-watch';
 import type { PublicJwk } from './core/certificates/oauth-certificate';
 import type { S2SConfigInput } from './core/config/config-schema';
 import { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
@@ -67,6 +68,18 @@ export interface S2SAuthOptions {
   configFile?: string;
   /** Reload when `configFile` changes on disk (debounced; an invalid edit is refused as a whole, with a `reload` event). Default `false`. */
   watchConfigFile?: boolean;
+  /**
+   * Watch the signing certificate and key files (when given as paths): a new valid pair is
+   * published at once and signs after `leadTimeSeconds` (default: `keySources.ttlSeconds`, long
+   * enough for partners' key caches); a half-written or mismatched pair is never used (a
+   * `signing_certificate` event says why, and the files are read again). Default: off.
+   */
+  watchSigningFiles?:
+    | boolean
+    | {
+        /** Seconds between publishing a new certificate and signing with it. */
+        leadTimeSeconds: number;
+      };
 }
 
 export type { ReloadResult } from './core/partners/partner-registry';
@@ -91,6 +104,7 @@ export class S2SAuth {
   }
   private current: ResolvedConfig;
   private watcher: FSWatcher | undefined;
+  private stopSigningWatch: (() => void) | undefined;
   /** Every realm we accept tokens for: `realm`, `additionalRealms` and the signing certificate's DNS SANs. */
   readonly realms: readonly string[];
   /** The built-in token issuer. */
@@ -164,6 +178,23 @@ export class S2SAuth {
       this.fleetSync.start();
     }
     if (options.watchConfigFile) this.watchConfigFile();
+    const { certificate, privateKey } = this.current.signing;
+    if (options.watchSigningFiles && typeof certificate === 'string' && typeof privateKey === 'string') {
+      const leadTimeSeconds =
+        typeof options.watchSigningFiles === 'object'
+          ? options.watchSigningFiles.leadTimeSeconds
+          : this.current.keySources.ttlSeconds;
+      if (!(leadTimeSeconds >= 0))
+        throw new TypeError('watchSigningFiles.leadTimeSeconds: expected a number of seconds >= 0');
+      this.stopSigningWatch = watchSigningFiles({
+        certificate,
+        privateKey,
+        ring: this.signingKeys,
+        leadMs: leadTimeSeconds * 1000,
+        clock: this.clock,
+        ...(options.onEvent && { onEvent: options.onEvent }),
+      });
+    }
   }
 
   /**
@@ -249,6 +280,7 @@ export class S2SAuth {
   /** Stops background work (the fleet's notices). The Redis client stays yours to close. */
   async close(): Promise<void> {
     this.watcher?.close();
+    this.stopSigningWatch?.();
     await this.fleetSync?.stop();
   }
 

@@ -108,8 +108,34 @@ export interface ReloadEvent {
   }>;
 }
 
+/** Our signing files changed: a new certificate scheduled, or a pair refused (kept the old one). */
+export interface SigningCertificateEvent {
+  /** Always `signing_certificate`. */
+  type: 'signing_certificate';
+  /** Scheduled (published now, signing from `effectiveAt`), or refused (half-written, mismatched, weak, expired). */
+  outcome: 'scheduled' | 'refused';
+  /** The new certificate's SHA-1 thumbprint (scheduled). */
+  x5t?: string;
+  /** When it starts signing (scheduled), ISO 8601. */
+  effectiveAt?: string;
+  /** Why it was refused, by field (refused); never a value. */
+  issues?: ReadonlyArray<{
+    /** The field. */
+    readonly path: string;
+    /** What is wrong. */
+    readonly message: string;
+  }>;
+}
+
 /** Every event `onEvent` receives. */
-export type S2SEvent = VerificationEvent | KeySourceEvent | CertificateEvent | OutboundEvent | FleetEvent | ReloadEvent;
+export type S2SEvent =
+  | VerificationEvent
+  | KeySourceEvent
+  | CertificateEvent
+  | OutboundEvent
+  | FleetEvent
+  | ReloadEvent
+  | SigningCertificateEvent;
 
 /** Receives events; must not throw. */
 export type EventSink = (event: S2SEvent) => void;

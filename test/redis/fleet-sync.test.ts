@@ -126,5 +126,9 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
     const error = await s2s.verifier.verify(await token()).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'partner_state_unavailable', status: 503, headers: { 'Retry-After': '1' } });
     expect(events).toContainEqual({ type: 'fleet', outcome: 'unreachable' });
+    // A change made meanwhile applies here and says it did not reach the fleet.
+    s2s.partners.disable('messaging');
+    await s2s.flushPartnerChanges();
+    expect(events).toContainEqual({ type: 'fleet', outcome: 'record_failed', partner: 'messaging' });
   });
 });
