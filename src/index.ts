@@ -84,7 +84,7 @@ export type {
 export type { MetadataRouterOptions } from './express/metadata-router';
 export type { MetadataDocument, MetadataKey } from './core/metadata/metadata-document';
 export type { TokenAudience, MintOptions, MintedToken, TokenIssuer } from './core/tokens/token-issuer';
-export type { SigningKeyRing } from './core/certificates/signing-key-ring';
+export type { SigningKeyRing, ScheduledCredential } from './core/certificates/signing-key-ring';
 export type {
   OAuthCertificate,
   SigningCredential,

@@ -200,9 +200,10 @@ export class S2SAuth {
   /**
    * Reads the configuration again (`next`, else `options.configFile`) and applies the difference
    * atomically: partners added, changed and removed (cached verifications of changed and removed
-   * partners stop counting at once; a fleet's recorded run-time changes are applied again on top).
+   * partners stop counting at once; a fleet's recorded run-time changes are applied again on top),
+   * and a newly scheduled `signing.next` (published at once, signing from its `effectiveAt`).
    * An invalid configuration, or one that changes a section that needs a restart (anything but
-   * `partners`, for now), is refused as a whole: the running one stays, a `ConfigError` names
+   * `partners` and `signing.next`, for now), is refused as a whole: the running one stays, a `ConfigError` names
    * every field, and a `reload` event says why. Never throws for a valid configuration.
    *
    * @example
@@ -223,17 +224,30 @@ export class S2SAuth {
       const config = next
         ? parseConfig(next)
         : loadConfig(this.options.configFile!, this.options.env ? { env: this.options.env } : {});
-      const needRestart = Object.keys({ ...config, ...this.current }).filter(
-        (key) =>
-          !RELOADABLE.has(key) &&
-          JSON.stringify(config[key as keyof ResolvedConfig]) !==
-            JSON.stringify(this.current[key as keyof ResolvedConfig]),
-      );
-      if (needRestart.length > 0)
+      const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+      const needRestart = Object.keys({ ...config, ...this.current }).filter((key) => {
+        if (RELOADABLE.has(key)) return false;
+        // A newly scheduled next certificate is applied; a new current signing pair needs a restart.
+        if (key === 'signing')
+          return differs({ ...config.signing, next: undefined }, { ...this.current.signing, next: undefined });
+        return differs(config[key as keyof ResolvedConfig], this.current[key as keyof ResolvedConfig]);
+      });
+      if (needRestart.length > 0) {
         throw ConfigError.of(
-          needRestart.map((path) => ({ path, message: 'cannot change without a restart (a reload applies partners)' })),
+          needRestart.map((path) => ({
+            path,
+            message: 'cannot change without a restart (a reload applies partners and signing.next)',
+          })),
         );
+      }
+      // The next certificate is read and validated with the rest, before anything changes.
+      const scheduled =
+        config.signing.next && differs(config.signing.next, this.current.signing.next)
+          ? loadSigningKeys(config.signing, this.clock, this.options.env).scheduledNext()
+          : undefined;
       const result = this.partners.replaceAll(config.partners);
+      if (scheduled && !this.signingKeys.has(scheduled.credential.x5t))
+        this.signingKeys.add(scheduled.credential, scheduled.from);
       this.current = config;
       this.options.onEvent?.({ type: 'reload', outcome: 'applied', ...result });
       return result;

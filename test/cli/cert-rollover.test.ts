@@ -91,6 +91,58 @@ describe('s2s-oauth cert rollover and cert status', () => {
     await expect(partner.verifier.verify(after.token)).resolves.toMatchObject({ partner: 'mail' });
   });
 
+  it('cert rollover followed by a reload: published before effectiveAt, signing after it, end to end between two services', async () => {
+    const own = join(dir, 'reload');
+    expect((await cli(['cert', 'new', '--realm', 'contoso.com', '--name', 'mail', '--out', own])).code).toBe(0);
+    const file = join(own, 's2s.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        serviceName: IDS.contacts,
+        hostnames: ['mail.contoso.com'],
+        signing: { certificate: 'oauth-cert.pem', privateKey: 'oauth-key.pem' },
+      }),
+    );
+    const clock = manualClock();
+    const mail = createS2SAuth(loadConfig(file), { clock, configFile: file });
+    const audience = { principalId: IDS.messaging, host: 'im.contoso.com', realm: 'contoso.com' };
+    const oldX5t = mail.signingKeys.active().x5t;
+    const effectiveAt = new Date(clock() + 3_600_000).toISOString();
+    expect((await cli(['cert', 'rollover', '--config', file, '--effective-at', effectiveAt])).code).toBe(0);
+    expect(mail.reload()).toEqual({ added: [], changed: [], removed: [] });
+    const published = mail.jwks().keys;
+    expect(published.map((k) => k.x5t)).toEqual([oldX5t, expect.any(String)]);
+    // The partner reads mail's published keys now, before effectiveAt.
+    const certificates = published.map((k) => ({
+      pem: `-----BEGIN CERTIFICATE-----\n${k.x5c[0]}\n-----END CERTIFICATE-----\n`,
+    }));
+    const im = createS2SAuth(
+      {
+        serviceName: IDS.messaging,
+        hostnames: ['im.contoso.com'],
+        signing: mail.config.signing,
+        partners: [
+          {
+            name: 'mail',
+            applicationId: IDS.contacts,
+            realm: 'contoso.com',
+            trustLevel: 'Full',
+            keySource: { kind: 'certificate', certificates },
+          },
+        ],
+      },
+      { clock },
+    );
+    const x5t = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).x5t as string;
+    const before = await mail.issuer.mint({ audience });
+    expect(x5t(before.token)).toBe(oldX5t);
+    await expect(im.verifier.verify(before.token)).resolves.toMatchObject({ partner: 'mail' });
+    clock.set(new Date(effectiveAt).getTime() + 1000);
+    const after = await mail.issuer.mint({ audience });
+    expect(x5t(after.token)).toBe(published[1]!.x5t);
+    await expect(im.verifier.verify(after.token)).resolves.toMatchObject({ partner: 'mail' });
+  });
+
   it('refuses a usage mistake with exit 2 and names it', async () => {
     const { code, err } = await cli([
       'cert',

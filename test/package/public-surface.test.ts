@@ -95,6 +95,7 @@ const TYPES_ONLY = [
   'SigningCredential',
   'SigningInput',
   'SigningKeyRing',
+  'ScheduledCredential',
   'TokenAudience',
   'TokenErrorCode',
   'TokenErrorCodeInfo',

@@ -1,9 +1,11 @@
 import type { Clock } from '../clock';
 import type { OAuthCertificate, SigningCredential } from './oauth-certificate';
 
-/** A credential and the moment it starts signing (ms; `-Infinity` for the first one). */
-interface Scheduled {
+/** A credential and the moment it starts signing. */
+export interface ScheduledCredential {
+  /** The certificate and key. */
   credential: SigningCredential;
+  /** When it starts signing, ms since the epoch (`-Infinity` for the first one). */
   from: number;
 }
 
@@ -16,7 +18,7 @@ interface Scheduled {
  * until it expires, so tokens it signed still verify.
  */
 export class SigningKeyRing {
-  private readonly schedule: Scheduled[];
+  private readonly schedule: ScheduledCredential[];
 
   constructor(
     current: SigningCredential,
@@ -43,6 +45,12 @@ export class SigningKeyRing {
       active,
       ...this.schedule.map((e) => e.credential).filter((c) => c !== active && c.notAfter.getTime() > now),
     ];
+  }
+
+  /** The last scheduled certificate whose start is still to come, if any. */
+  scheduledNext(): ScheduledCredential | undefined {
+    const now = this.clock();
+    return this.schedule.filter((e) => e.from > now).at(-1);
   }
 
   /** Whether a certificate (by `x5t`) is already on the ring. */

@@ -100,7 +100,12 @@ describe('configuration reloaded under a running service', () => {
       }),
     ).toThrow(
       expect.objectContaining({
-        issues: [{ path: 'hostnames', message: 'cannot change without a restart (a reload applies partners)' }],
+        issues: [
+          {
+            path: 'hostnames',
+            message: 'cannot change without a restart (a reload applies partners and signing.next)',
+          },
+        ],
       }),
     );
     expect(() =>
