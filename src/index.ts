@@ -62,6 +62,7 @@ export type {
   OutboundEvent,
   FleetEvent,
   ReloadEvent,
+  PartnerCertificateEvent,
   SigningCertificateEvent,
   KeySourceFailure,
   EventSink,

@@ -69,6 +69,12 @@ export interface S2SAuthOptions {
   /** Reload when `configFile` changes on disk (debounced; an invalid edit is refused as a whole, with a `reload` event). Default `false`. */
   watchConfigFile?: boolean;
   /**
+   * Watch the certificate files partners are configured with (path form): new certificates are
+   * used at once, a file that does not parse (half written) is refused and the partner keeps its
+   * old keys (`partner_certificate` events). Default: off.
+   */
+  watchPartnerCertificates?: boolean;
+  /**
    * Watch the signing certificate and key files (when given as paths): a new valid pair is
    * published at once and signs after `leadTimeSeconds` (default: `keySources.ttlSeconds`, long
    * enough for partners' key caches); a half-written or mismatched pair is never used (a
@@ -105,6 +111,7 @@ export class S2SAuth {
   private current: ResolvedConfig;
   private watcher: FSWatcher | undefined;
   private stopSigningWatch: (() => void) | undefined;
+  private stopPartnerWatch: (() => void) | undefined;
   /** Every realm we accept tokens for: `realm`, `additionalRealms` and the signing certificate's DNS SANs. */
   readonly realms: readonly string[];
   /** The built-in token issuer. */
@@ -178,6 +185,7 @@ export class S2SAuth {
       this.fleetSync.start();
     }
     if (options.watchConfigFile) this.watchConfigFile();
+    if (options.watchPartnerCertificates) this.stopPartnerWatch = this.watchPartnerCertificateFiles();
     const { certificate, privateKey } = this.current.signing;
     if (options.watchSigningFiles && typeof certificate === 'string' && typeof privateKey === 'string') {
       const leadTimeSeconds =
@@ -258,6 +266,38 @@ export class S2SAuth {
     }
   }
 
+  private watchPartnerCertificateFiles(): () => void {
+    const files = new Set(this.partners.certificateFiles().map((f) => resolve(f)));
+    let timer: NodeJS.Timeout | undefined;
+    let retries = 0;
+    const check = () => {
+      const { reloaded, refused } = this.partners.reloadCertificateFiles();
+      for (const partner of reloaded)
+        this.options.onEvent?.({ type: 'partner_certificate', outcome: 'reloaded', partner });
+      for (const { partner, issues } of refused)
+        this.options.onEvent?.({ type: 'partner_certificate', outcome: 'refused', partner, issues });
+      // A half-written file is read again shortly.
+      if (refused.length > 0 && retries++ < 20) {
+        timer = setTimeout(check, 500);
+        timer.unref();
+      }
+    };
+    const watchers = [...new Set([...files].map((f) => dirname(f)))].map((folder) =>
+      watch(folder, (_event, name) => {
+        if (!name || !files.has(resolve(folder, String(name)))) return;
+        retries = 0;
+        clearTimeout(timer);
+        timer = setTimeout(check, 200);
+        timer.unref();
+      }),
+    );
+    for (const w of watchers) w.unref();
+    return () => {
+      clearTimeout(timer);
+      for (const w of watchers) w.close();
+    };
+  }
+
   private watchConfigFile(): void {
     const file = this.options.configFile;
     if (!file) throw new TypeError('watchConfigFile: needs options.configFile');
@@ -295,6 +335,7 @@ export class S2SAuth {
   async close(): Promise<void> {
     this.watcher?.close();
     this.stopSigningWatch?.();
+    this.stopPartnerWatch?.();
     await this.fleetSync?.stop();
   }
 

@@ -127,8 +127,26 @@ export interface SigningCertificateEvent {
   }>;
 }
 
+/** A partner's certificate files changed: its new keys are in use, or they were refused (it keeps the old). */
+export interface PartnerCertificateEvent {
+  /** Always `partner_certificate`. */
+  type: 'partner_certificate';
+  /** Reloaded, or refused (half written, not a certificate, weak). */
+  outcome: 'reloaded' | 'refused';
+  /** The partner. */
+  partner: string;
+  /** Why it was refused, by field; never a value. */
+  issues?: ReadonlyArray<{
+    /** The field. */
+    readonly path: string;
+    /** What is wrong. */
+    readonly message: string;
+  }>;
+}
+
 /** Every event `onEvent` receives. */
 export type S2SEvent =
+  | PartnerCertificateEvent
   | VerificationEvent
   | KeySourceEvent
   | CertificateEvent

@@ -41,6 +41,7 @@ const TYPES_ONLY = [
   'EventSink',
   'FleetEvent',
   'ReloadEvent',
+  'PartnerCertificateEvent',
   'SigningCertificateEvent',
   'ReloadResult',
   'Explanation',

@@ -176,6 +176,48 @@ export class PartnerRegistry {
   }
 
   /**
+   * Reads the certificate files of partners configured by path again (their files changed on
+   * disk). A partner whose files now read and parse gets its new keys (a new partner object, so
+   * its cached verifications stop counting); one whose files do not (half written, not a
+   * certificate) keeps its old keys. Returns which partners were reloaded and which refused.
+   * @internal
+   */
+  reloadCertificateFiles(): { reloaded: string[]; refused: Array<{ partner: string; issues: ConfigError['issues'] }> } {
+    const reloaded: string[] = [];
+    const refused: Array<{ partner: string; issues: ConfigError['issues'] }> = [];
+    for (const [name, partner] of this.partners) {
+      const source = partner.config.keySource;
+      if (source?.kind !== 'certificate' || !source.certificates.some((c) => typeof c === 'string')) continue;
+      let rebuilt: Partner;
+      try {
+        rebuilt = this.build(partner.config, `partner "${name}"`);
+      } catch (error) {
+        refused.push({
+          partner: name,
+          issues:
+            error instanceof ConfigError ? error.issues : [{ path: 'keySource', message: (error as Error).message }],
+        });
+        continue;
+      }
+      const before = JSON.stringify(partner.keySource?.fresh()?.keys.map((k) => k.x5t));
+      if (JSON.stringify(rebuilt.keySource?.fresh()?.keys.map((k) => k.x5t)) === before) continue;
+      this.partners.set(name, rebuilt);
+      if (this.configured.get(name) === partner) this.configured.set(name, rebuilt);
+      reloaded.push(name);
+    }
+    return { reloaded, refused };
+  }
+
+  /** The certificate files partners are configured with (path form). */
+  certificateFiles(): string[] {
+    return [...this.partners.values()].flatMap((p) =>
+      p.config.keySource?.kind === 'certificate'
+        ? p.config.keySource.certificates.filter((c): c is string => typeof c === 'string')
+        : [],
+    );
+  }
+
+  /**
    * Replaces every definition at once (a configuration reload): all new partners are built first
    * (certificates read, definitions validated, base URLs checked), then swapped in together, so a
    * failure changes nothing and no request sees half of each. A partner whose definition is
