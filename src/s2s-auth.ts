@@ -16,7 +16,7 @@ import { createMetadataRouter, type MetadataRouterOptions } from './express/meta
 import { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
 import { PartnerRegistry, type ReloadResult } from './core/partners/partner-registry';
 import { AuthorizationServers } from './core/partners/authorization-server';
-import { createKeyCache } from './core/partners/key-source';
+import { createKeyCache, type RemoteKeySourceSettings } from './core/partners/key-source';
 import { createChallengeBuilder } from './core/tokens/bearer-challenge';
 import type { TrustLevel } from './core/config/config-schema';
 import { TokenVerifier } from './core/tokens/token-verifier';
@@ -91,7 +91,7 @@ export interface S2SAuthOptions {
 export type { ReloadResult } from './core/partners/partner-registry';
 
 /** Top-level sections a reload applies; a change anywhere else needs a restart (for now). */
-const RELOADABLE = new Set(['partners']);
+const RELOADABLE = new Set(['partners', 'tokens', 'keySources']);
 
 /**
  * Everything one service needs, built from its one configuration: the built-in token issuer,
@@ -112,6 +112,7 @@ export class S2SAuth {
   private watcher: FSWatcher | undefined;
   private stopSigningWatch: (() => void) | undefined;
   private stopPartnerWatch: (() => void) | undefined;
+  private sourceSettings!: RemoteKeySourceSettings;
   /** Every realm we accept tokens for: `realm`, `additionalRealms` and the signing certificate's DNS SANs. */
   readonly realms: readonly string[];
   /** The built-in token issuer. */
@@ -146,11 +147,12 @@ export class S2SAuth {
       this.clock,
     );
     const { keySources, tokens } = this.config;
-    const sourceSettings = {
+    // One settings object shared by every key source and server request: a reload updates it in place.
+    const sourceSettings = (this.sourceSettings = {
       ...keySources,
       ...(options.fetch && { fetch: options.fetch }),
       ...(options.onEvent && { onEvent: options.onEvent }),
-    };
+    });
     this.partners = new PartnerRegistry(this.config.partners, sourceSettings, this.clock, options.env);
     this.authorizationServers = new AuthorizationServers(
       this.config.authorizationServers,
@@ -209,9 +211,10 @@ export class S2SAuth {
    * Reads the configuration again (`next`, else `options.configFile`) and applies the difference
    * atomically: partners added, changed and removed (cached verifications of changed and removed
    * partners stop counting at once; a fleet's recorded run-time changes are applied again on top),
-   * and a newly scheduled `signing.next` (published at once, signing from its `effectiveAt`).
-   * An invalid configuration, or one that changes a section that needs a restart (anything but
-   * `partners` and `signing.next`, for now), is refused as a whole: the running one stays, a `ConfigError` names
+   * a newly scheduled `signing.next` (published at once, signing from its `effectiveAt`), and the
+   * `tokens` and `keySources` settings and `replayCache.timeoutMs`. An invalid configuration, or
+   * one that changes what needs a restart (our identity, the current signing pair, `outbound`,
+   * the caches' bounds, authorization servers), is refused as a whole: the running one stays, a `ConfigError` names
    * every field, and a `reload` event says why. Never throws for a valid configuration.
    *
    * @example
@@ -238,13 +241,16 @@ export class S2SAuth {
         // A newly scheduled next certificate is applied; a new current signing pair needs a restart.
         if (key === 'signing')
           return differs({ ...config.signing, next: undefined }, { ...this.current.signing, next: undefined });
+        // The replay store's timeout is applied; its bound belongs to the store built at start.
+        if (key === 'replayCache') return config.replayCache.maxEntries !== this.current.replayCache.maxEntries;
         return differs(config[key as keyof ResolvedConfig], this.current[key as keyof ResolvedConfig]);
       });
       if (needRestart.length > 0) {
         throw ConfigError.of(
           needRestart.map((path) => ({
             path,
-            message: 'cannot change without a restart (a reload applies partners and signing.next)',
+            message:
+              'cannot change without a restart (a reload applies partners, signing.next, tokens, keySources and replayCache.timeoutMs)',
           })),
         );
       }
@@ -254,6 +260,15 @@ export class S2SAuth {
           ? loadSigningKeys(config.signing, this.clock, this.options.env).scheduledNext()
           : undefined;
       const result = this.partners.replaceAll(config.partners);
+      const { tokens } = config;
+      Object.assign(this.sourceSettings, config.keySources);
+      this.issuer.setDefaultLifetime(tokens.lifetimeSeconds);
+      this.verifier.reconfigure({
+        clockSkewSeconds: tokens.clockSkewSeconds,
+        maxLifetimeSeconds: tokens.maxInboundLifetimeSeconds,
+        maxTokenBytes: tokens.maxTokenBytes,
+        replayTimeoutMs: config.replayCache.timeoutMs,
+      });
       if (scheduled && !this.signingKeys.has(scheduled.credential.x5t))
         this.signingKeys.add(scheduled.credential, scheduled.from);
       this.current = config;
@@ -353,7 +368,7 @@ export class S2SAuth {
       servers: this.authorizationServers,
       signingKeys: this.signingKeys,
       defaultClientId: formatPrincipal(this.config.serviceName, this.config.realm),
-      serverLimits: { ...this.config.keySources, ...(this.options.fetch && { fetch: this.options.fetch }) },
+      serverLimits: this.sourceSettings,
       ...(this.options.onEvent && { onEvent: this.options.onEvent }),
       ...((options.fetch ?? this.options.fetch) && { fetch: options.fetch ?? this.options.fetch }),
     });

@@ -65,10 +65,9 @@ export class FleetSync {
   private record(change: PartnerChange): void {
     this.pending = this.pending.then(() =>
       this.store.record(change).then(
-        (version) => {
-          this.registry.markApplied(change.name, version);
-          this.report('recorded', change.name);
-        },
+        // Not marked as applied here: a notice read before this record landed may have applied
+        // an older change since; our own notice brings the stored state (the truth) back.
+        () => this.report('recorded', change.name),
         () => this.report('record_failed', change.name),
       ),
     );

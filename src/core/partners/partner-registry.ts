@@ -159,20 +159,14 @@ export class PartnerRegistry {
           invalid.push(change.name);
           continue;
         }
-        this.replace(change.name, config);
+        // Our own change coming back (or one already held): nothing to rebuild, cached verdicts stay.
+        const held = this.partners.get(change.name);
+        if (!held || JSON.stringify(held.config) !== JSON.stringify(config)) this.replace(change.name, config);
       }
       this.applied.set(change.name, version);
       applied.push(change.name);
     }
     return { applied, invalid };
-  }
-
-  /**
-   * Marks a change made here as applied at `version` (its own notice then changes nothing).
-   * @internal
-   */
-  markApplied(name: string, version: number): void {
-    if ((this.applied.get(name) ?? 0) < version) this.applied.set(name, version);
   }
 
   /**

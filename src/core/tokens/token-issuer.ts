@@ -58,10 +58,18 @@ export class TokenIssuer {
     serviceName: string,
     realm: string,
     private readonly keys: SigningKeyRing,
-    private readonly defaultLifetimeSeconds: number,
+    private defaultLifetimeSeconds: number,
     private readonly clock: Clock,
   ) {
     this.issuer = formatPrincipal(serviceName, realm);
+  }
+
+  /**
+   * Sets the lifetime of tokens minted without `lifetimeSeconds` (a configuration reload).
+   * @internal
+   */
+  setDefaultLifetime(seconds: number): void {
+    this.defaultLifetimeSeconds = seconds;
   }
 
   /** Mints an app-only or user-context token for `options.audience`. */

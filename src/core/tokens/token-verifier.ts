@@ -95,7 +95,7 @@ export class TokenVerifier {
   private readonly cache: VerifiedTokenCache<{ principal: Principal; partner: Partner | undefined }>;
   /** Who we are, for audience checks (built once). */
   private readonly us: AudienceSubject;
-  private readonly replay: ReplayDefence;
+  private replay: ReplayDefence;
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.cache = new VerifiedTokenCache(options.verifiedTokenCacheSize);
@@ -105,6 +105,18 @@ export class TokenVerifier {
       hostnames: options.hostnames.map((h) => h.toLowerCase()),
     };
     this.replay = { store: options.replayStore, timeoutMs: options.replayTimeoutMs };
+  }
+
+  /**
+   * Applies reloaded limits: clock skew, lifetime cap, token size, replay timeout. Tokens verified
+   * and cached before keep their verdict until they expire. Called by `S2SAuth.reload()`.
+   * @internal
+   */
+  reconfigure(
+    limits: Pick<TokenVerifierOptions, 'clockSkewSeconds' | 'maxLifetimeSeconds' | 'maxTokenBytes' | 'replayTimeoutMs'>,
+  ): void {
+    Object.assign(this.options, limits);
+    this.replay = { store: this.options.replayStore, timeoutMs: limits.replayTimeoutMs };
   }
 
   /** Verifies a token; see the class documentation for every check. */

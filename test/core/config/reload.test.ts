@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createS2SAuth, type S2SAuth } from '../../../src/s2s-auth';
 import type { S2SEvent } from '../../../src/core/events';
 import type { S2SConfigInput } from '../../../src/core/config/config-schema';
-import { tempDir } from '../../helpers/certificates';
+import { IDS, tempDir } from '../../helpers/certificates';
 import { CONTACTS_AUDIENCE, trustedPartner } from '../../helpers/partners';
 import { serviceConfig } from '../../helpers/service';
 
@@ -91,6 +91,21 @@ describe('configuration reloaded under a running service', () => {
     expect(await verdict(scheduler)).toBe('accepted');
   });
 
+  it('applies changed settings: the clock skew, the token size cap, key-source timings', async () => {
+    const partners = [trustedPartner('scheduler', scheduler)];
+    const { token } = await scheduler.issuer.mint({ audience: CONTACTS_AUDIENCE });
+    contacts.reload({ ...base, partners, tokens: { maxTokenBytes: 512 } });
+    expect(await contacts.verifier.verify(token).catch((e: { code: string }) => e.code)).toBe('token_too_large');
+    contacts.reload({ ...base, partners, tokens: { lifetimeSeconds: 120 }, keySources: { timeoutMs: 1234 } });
+    expect(await contacts.verifier.verify(token).then(() => 'accepted')).toBe('accepted');
+    const minted = await contacts.issuer.mint({
+      audience: { principalId: IDS.messaging, host: 'messaging.contoso.com', realm: 'contoso.com' },
+    });
+    expect(minted.expiresAt - Date.now()).toBeLessThanOrEqual(120_000);
+    expect(contacts.config.keySources.timeoutMs).toBe(1234);
+    contacts.reload({ ...base, partners });
+  });
+
   it('refuses as a whole a change that needs a restart, and a partner whose certificate cannot be read', () => {
     expect(() =>
       contacts.reload({
@@ -103,7 +118,8 @@ describe('configuration reloaded under a running service', () => {
         issues: [
           {
             path: 'hostnames',
-            message: 'cannot change without a restart (a reload applies partners and signing.next)',
+            message:
+              'cannot change without a restart (a reload applies partners, signing.next, tokens, keySources and replayCache.timeoutMs)',
           },
         ],
       }),
