@@ -1,10 +1,32 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createS2SAuth } from '../../src/s2s-auth';
+import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
+import type { Clock } from '../../src/core/clock';
 import { loadConfig } from '../../src/core/config/parse-config';
 import { IDS, tempDir } from '../helpers/certificates';
 import { cli } from '../helpers/cli';
 import { manualClock } from '../helpers/service';
+
+/** im, a partner that trusts mail by the certificates given (mail's published keys, read now). */
+function partnerTrusting(mail: S2SAuth, certificates: Array<{ pem: string }>, clock: Clock): S2SAuth {
+  return createS2SAuth(
+    {
+      serviceName: IDS.messaging,
+      hostnames: ['im.contoso.com'],
+      signing: mail.config.signing,
+      partners: [
+        {
+          name: 'mail',
+          applicationId: IDS.contacts,
+          realm: 'contoso.com',
+          trustLevel: 'Full',
+          keySource: { kind: 'certificate', certificates },
+        },
+      ],
+    },
+    { clock },
+  );
+}
 
 describe('s2s-oauth cert rollover and cert status', () => {
   const dir = tempDir('s2s-rollover-');
@@ -64,23 +86,7 @@ describe('s2s-oauth cert rollover and cert status', () => {
     const certificates = mail
       .jwks()
       .keys.map((k) => ({ pem: `-----BEGIN CERTIFICATE-----\n${k.x5c[0]}\n-----END CERTIFICATE-----\n` }));
-    const partner = createS2SAuth(
-      {
-        serviceName: IDS.messaging,
-        hostnames: ['im.contoso.com'],
-        signing: mail.config.signing,
-        partners: [
-          {
-            name: 'mail',
-            applicationId: IDS.contacts,
-            realm: 'contoso.com',
-            trustLevel: 'Full',
-            keySource: { kind: 'certificate', certificates },
-          },
-        ],
-      },
-      { clock },
-    );
+    const partner = partnerTrusting(mail, certificates, clock);
     const audience = { principalId: IDS.messaging, host: 'im.contoso.com', realm: 'contoso.com' };
     const before = await mail.issuer.mint({ audience });
     clock.set(new Date(next.effectiveAt).getTime() + 1000);
@@ -116,23 +122,7 @@ describe('s2s-oauth cert rollover and cert status', () => {
     const certificates = published.map((k) => ({
       pem: `-----BEGIN CERTIFICATE-----\n${k.x5c[0]}\n-----END CERTIFICATE-----\n`,
     }));
-    const im = createS2SAuth(
-      {
-        serviceName: IDS.messaging,
-        hostnames: ['im.contoso.com'],
-        signing: mail.config.signing,
-        partners: [
-          {
-            name: 'mail',
-            applicationId: IDS.contacts,
-            realm: 'contoso.com',
-            trustLevel: 'Full',
-            keySource: { kind: 'certificate', certificates },
-          },
-        ],
-      },
-      { clock },
-    );
+    const im = partnerTrusting(mail, certificates, clock);
     const x5t = (token: string) => JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).x5t as string;
     const before = await mail.issuer.mint({ audience });
     expect(x5t(before.token)).toBe(oldX5t);

@@ -8,16 +8,9 @@ import { IDS } from '../helpers/certificates';
 import { CONTACTS_AUDIENCE } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 import { connectRedis, startRedis, type RunningRedis } from '../helpers/redis-server';
+import { eventually } from '../helpers/eventually';
 
 /* Two instances in one process (each with its own Redis connection), so the fleet sync itself is measured by coverage. */
-
-async function eventually(check: () => Promise<boolean> | boolean, ms = 1000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
   let redis: RunningRedis;
@@ -74,15 +67,15 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
     expect(await verdict(b, t)).toBe('accepted'); // cached on b
     a.partners.disable('messaging');
     expect(await verdict(a, t)).toBe('partner_disabled'); // at once where it was made
-    await eventually(async () => (await verdict(b, t)) === 'partner_disabled');
+    await eventually(async () => (await verdict(b, t)) === 'partner_disabled', 1000);
     await a.flushPartnerChanges();
     expect(eventsA).toContainEqual({ type: 'fleet', outcome: 'recorded', partner: 'messaging' });
     expect(eventsB).toContainEqual({ type: 'fleet', outcome: 'applied', partner: 'messaging' });
 
     b.partners.remove('messaging');
-    await eventually(() => a.partners.get('messaging') === undefined);
+    await eventually(() => a.partners.get('messaging') === undefined, 1000);
     a.partners.add({ ...config.partners![0]!, permissions: ['contacts.read'] });
-    await eventually(() => b.partners.get('messaging')?.config.permissions[0] === 'contacts.read');
+    await eventually(() => b.partners.get('messaging')?.config.permissions[0] === 'contacts.read', 1000);
     expect(await verdict(b, await token())).toBe('accepted');
   });
 
@@ -93,7 +86,10 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
     b.partners.enable('messaging');
     await Promise.all([a.flushPartnerChanges(), b.flushPartnerChanges()]);
     const c = await instance('sync-2');
-    await eventually(() => a.partners.get('messaging')!.config.enabled === b.partners.get('messaging')!.config.enabled);
+    await eventually(
+      () => a.partners.get('messaging')!.config.enabled === b.partners.get('messaging')!.config.enabled,
+      1000,
+    );
     expect(c.partners.get('messaging')!.config.enabled).toBe(a.partners.get('messaging')!.config.enabled);
   });
 
@@ -111,7 +107,7 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
       }),
     ]);
     await raw.sendCommand(['PUBLISH', 'sync-3:partners:changed', '99']);
-    await eventually(() => events.some((e) => e.type === 'fleet' && e.outcome === 'invalid'));
+    await eventually(() => events.some((e) => e.type === 'fleet' && e.outcome === 'invalid'), 1000);
     expect(a.partners.get('messaging')!.config.trustLevel).toBe('Full');
   });
 

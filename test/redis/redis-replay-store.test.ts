@@ -4,6 +4,7 @@ import type { RedisLike } from '../../src/redis/redis-client';
 import { CONTACTS_AUDIENCE, trustedPartner } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 import { connectRedis, startRedis, type RunningRedis } from '../helpers/redis-server';
+import { eventually } from '../helpers/eventually';
 
 describe('RedisReplayStore on a real Redis server', () => {
   let redis: RunningRedis;
@@ -45,7 +46,7 @@ describe('RedisReplayStore on a real Redis server', () => {
     expect(await store.remember('old', before + 60_000, before - 1000)).toBe(true);
     await redis.stop();
     redis = await startRedis(redis.port); // same port, no persistence: every id is gone
-    await waitUntil(async () => (await client.sendCommand(['PING']).catch(() => 'down')) === 'PONG');
+    await eventually(async () => (await client.sendCommand(['PING']).catch(() => 'down')) === 'PONG', 10_000);
     expect(await client.sendCommand(['EXISTS', 's2s:restart:jti:old'])).toBe(0);
     expect(await store.remember('old', before + 60_000, before - 1000)).toBe(false);
     const after = Date.now() + 5;
@@ -80,15 +81,7 @@ describe('RedisReplayStore on a real Redis server', () => {
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
       redis = await startRedis(redis.port);
-      await waitUntil(async () => (await client.sendCommand(['PING']).catch(() => 'down')) === 'PONG');
+      await eventually(async () => (await client.sendCommand(['PING']).catch(() => 'down')) === 'PONG', 10_000);
     }
   });
 });
-
-async function waitUntil(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -8,7 +8,8 @@ export interface TimeWindow {
   exp: number;
 }
 
-function malformed(claim: string, description: string): TokenError {
+/** A `token_malformed` refusal about `claim` (a claim or header member). */
+export function malformed(claim: string, description: string): TokenError {
   return new TokenError('token_malformed', description, { claim });
 }
 

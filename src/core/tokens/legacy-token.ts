@@ -1,5 +1,5 @@
 import { TokenError } from '../errors/token-error';
-import { audiencesOf, checkTimeWindow, issuerOf, userFromClaims, type TimeWindow } from './claim-checks';
+import { audiencesOf, checkTimeWindow, issuerOf, malformed, userFromClaims, type TimeWindow } from './claim-checks';
 import type { CompactJws } from './compact-jws';
 import { checkOuterHeader } from './token-header';
 import type { UserIdentity } from './user-identity';
@@ -13,10 +13,6 @@ import type { Partner } from '../partners/partner-registry';
 
 /** The legacy outer token's window is recomputed by its writer: allow it this far outside the actor's. */
 const LEGACY_WINDOW_SLACK_SECONDS = 5;
-
-function malformed(claim: string, description: string): TokenError {
-  return new TokenError('token_malformed', description, { claim });
-}
 
 /**
  * Unwraps an outer token: its header (`typ` and `alg: none` only, no `crit`), an empty signature

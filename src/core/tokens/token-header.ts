@@ -1,4 +1,5 @@
 import { TokenError } from '../errors/token-error';
+import { malformed } from './claim-checks';
 import { isAllowedAlgorithm, type AllowedAlgorithm } from './signature-algorithms';
 
 /*
@@ -16,10 +17,6 @@ const ACCEPTED_TYPES = new Set(['jwt', 'at+jwt', 'application/at+jwt']);
 const SHA1_THUMBPRINT = /^[A-Za-z0-9_-]{27}$/;
 const SHA256_THUMBPRINT = /^[A-Za-z0-9_-]{43}$/;
 const MAX_KID_LENGTH = 256;
-
-function malformed(claim: string, description: string): TokenError {
-  return new TokenError('token_malformed', description, { claim });
-}
 
 /**
  * The header of a signed token: an allowed algorithm, no `crit`, and `typ`, `kid`, `x5t` and

@@ -5,14 +5,7 @@ import { createOAuthCertificate } from '../../../src/core/certificates/create-ce
 import type { S2SEvent } from '../../../src/core/events';
 import { IDS, tempDir } from '../../helpers/certificates';
 import { manualClock } from '../../helpers/service';
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually } from '../../helpers/eventually';
 
 describe('watching the signing files (in process)', () => {
   it('refuses a torn pair, then schedules the valid one after the lead time, and ignores a rewrite of the same pair', async () => {

@@ -6,14 +6,7 @@ import type { S2SConfigInput } from '../../../src/core/config/config-schema';
 import { IDS, tempDir } from '../../helpers/certificates';
 import { CONTACTS_AUDIENCE, trustedPartner } from '../../helpers/partners';
 import { serviceConfig } from '../../helpers/service';
-
-async function eventually(check: () => boolean, ms = 1000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
+import { eventually } from '../../helpers/eventually';
 
 describe('configuration reloaded under a running service', () => {
   const dir = tempDir('s2s-reload-');
@@ -55,7 +48,7 @@ describe('configuration reloaded under a running service', () => {
     const { token: cached } = await messaging.issuer.mint({ audience: CONTACTS_AUDIENCE });
     await contacts.verifier.verify(cached); // in the verified-token cache now
     write({ ...base, partners: [trustedPartner('scheduler', scheduler)] });
-    await eventually(() => events.some((e) => e.type === 'reload' && e.outcome === 'applied'));
+    await eventually(() => events.some((e) => e.type === 'reload' && e.outcome === 'applied'), 1000);
     expect(events.find((e) => e.type === 'reload')).toEqual({
       type: 'reload',
       outcome: 'applied',
@@ -71,7 +64,7 @@ describe('configuration reloaded under a running service', () => {
   it('an invalid edit leaves the service as it was, and an event names the field', async () => {
     events.length = 0;
     write({ ...base, partners: [{ ...trustedPartner('scheduler', scheduler), trustLevel: 'Root' }] });
-    await eventually(() => events.some((e) => e.type === 'reload'));
+    await eventually(() => events.some((e) => e.type === 'reload'), 1000);
     expect(events).toEqual([
       {
         type: 'reload',
@@ -82,7 +75,7 @@ describe('configuration reloaded under a running service', () => {
     expect(await verdict(scheduler)).toBe('accepted');
     events.length = 0;
     write('{ "serviceName": ');
-    await eventually(() => events.some((e) => e.type === 'reload'));
+    await eventually(() => events.some((e) => e.type === 'reload'), 1000);
     expect(events[0]).toMatchObject({
       type: 'reload',
       outcome: 'refused',

@@ -5,14 +5,7 @@ import type { S2SEvent } from '../../../src/core/events';
 import { IDS, tempDir } from '../../helpers/certificates';
 import { CONTACTS_AUDIENCE } from '../../helpers/partners';
 import { serviceConfig } from '../../helpers/service';
-
-async function eventually(check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+import { eventually } from '../../helpers/eventually';
 
 describe('partner certificates configured by path, watched', () => {
   it('uses a renewed certificate at once, and keeps the old keys while a file is half written', async () => {
