@@ -1,8 +1,10 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.test.ts'],
+  // examples/: the README's test-kit example runs as the jest test it shows; example-app/: its
+  // own route tests, written with the kit as a user would write them.
+  roots: ['<rootDir>/test', '<rootDir>/examples', '<rootDir>/example-app'],
+  testMatch: ['**/*.test.ts', '**/example-app/**/*.test.js'],
   // jose 6 is ESM-only: let swc turn it (and our TypeScript) into CommonJS for jest.
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],

@@ -16,8 +16,9 @@ function invalid(field, expected) {
   return Object.assign(new Error(`${field}: expected ${expected}`), { status: 400, code: 'invalid_request_body' });
 }
 
-function createMailApp({ env = process.env } = {}) {
-  const s2s = createS2SAuth(loadConfig(join(__dirname, 's2s.json'), { env }), {
+/** The mail app; `config` replaces s2s.json (route tests pass one made with s2s-oauth/testing). */
+function createMailApp({ env = process.env, config = loadConfig(join(__dirname, 's2s.json'), { env }) } = {}) {
+  const s2s = createS2SAuth(config, {
     onEvent: (event) =>
       event.type === 'rejected' &&
       console.log(`mail refused ${event.partner ?? 'a caller'}: ${event.status} ${event.code}`),

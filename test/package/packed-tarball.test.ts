@@ -47,6 +47,8 @@ describe('the packed package in a fresh TypeScript project', () => {
       }),
     );
     copyFileSync(join(root, 'examples', 'two-services.ts'), join(project, 'two-services.ts'));
+    for (const file of ['contacts-app.js', 'contacts.node-test.mjs'])
+      copyFileSync(join(root, 'examples', 'testing', file), join(project, file));
     const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
       devDependencies: Record<string, string>;
     };
@@ -81,5 +83,11 @@ describe('the packed package in a fresh TypeScript project', () => {
     });
     expect(out).toMatch(/^messaging -> contacts for alice: 201 \{"savedFor":"alice@contoso.com","by":"messaging"/);
     expect(out).toMatch(/anonymous -> contacts: 401 \{"error":null,"code":"token_missing"\}\n$/);
+  }, 60_000);
+
+  it("runs the README's test-kit example with node:test (s2s-oauth/testing from the tarball)", () => {
+    const run = spawnSync(process.execPath, ['--test', 'contacts.node-test.mjs'], { cwd: project, encoding: 'utf8' });
+    expect(run.stdout).toMatch(/^# pass 7$/m);
+    expect(run.status).toBe(0);
   }, 60_000);
 });

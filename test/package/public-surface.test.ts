@@ -9,6 +9,7 @@ import ts from 'typescript';
  */
 const root = join(__dirname, '..', '..');
 
+// The main entry.
 const RUNTIME = [
   'ConfigError',
   'MemoryReplayStore',
@@ -110,27 +111,57 @@ const TYPES_ONLY = [
   'VerificationKey',
 ];
 
-describe('the public entry', () => {
+/** Each entry point: its run-time names and its type-only names. */
+const ENTRIES: Record<string, { dts: string; runtime: string[]; typesOnly: string[] }> = {
+  's2s-oauth': { dts: 'index.d.ts', runtime: RUNTIME, typesOnly: TYPES_ONLY },
+  's2s-oauth/redis': {
+    dts: 'redis/index.d.ts',
+    runtime: ['RedisReplayStore', 'redisFleet'],
+    typesOnly: [
+      'RedisReplayStoreOptions',
+      'RedisFleetOptions',
+      'RedisLike',
+      'RedisSubscriberLike',
+      'PartnerStateStore',
+      'PartnerChange',
+      'VersionedPartnerChange',
+    ],
+  },
+  's2s-oauth/testing': {
+    dts: 'testing/index.d.ts',
+    runtime: ['createTestPartner', 'createTestService'],
+    typesOnly: [
+      'TestPartner',
+      'TestPartnerOptions',
+      'TestPartnerSettings',
+      'TestMintOptions',
+      'TestServiceInput',
+      'ServedMetadata',
+      'AudienceTarget',
+    ],
+  },
+};
+
+describe.each(Object.entries(ENTRIES))('the public entry %s', (specifier, { dts, runtime, typesOnly }) => {
   beforeAll(() => {
-    if (!existsSync(join(root, 'dist', 'index.d.ts')))
-      execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
+    if (!existsSync(join(root, 'dist', dts))) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   });
 
   it('exports exactly these names at run time', () => {
     const out = execFileSync(
       process.execPath,
-      ['-e', "console.log(JSON.stringify(Object.keys(require('s2s-oauth')).sort()))"],
+      ['-e', `console.log(JSON.stringify(Object.keys(require(${JSON.stringify(specifier)})).sort()))`],
       { cwd: root, encoding: 'utf8' },
     );
-    expect(JSON.parse(out)).toEqual([...RUNTIME].sort());
+    expect(JSON.parse(out)).toEqual([...runtime].sort());
   });
 
   it('declares exactly these names (run-time and type-only)', () => {
-    const entry = join(root, 'dist', 'index.d.ts');
+    const entry = join(root, 'dist', dts);
     const program = ts.createProgram([entry], { noEmit: true, skipLibCheck: true });
     const checker = program.getTypeChecker();
     const module = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
     const names = checker.getExportsOfModule(module).map((s) => s.getName());
-    expect(names.sort()).toEqual([...RUNTIME, ...TYPES_ONLY].sort());
+    expect(names.sort()).toEqual([...runtime, ...typesOnly].sort());
   });
 });

@@ -80,37 +80,55 @@ export class TokenIssuer {
     }
     if (options.user) assertUserIdentity(options.user);
     const { principalId, host, realm } = options.audience;
-    const aud = formatAudience(principalId, host, realm);
     const now = epochSeconds(this.clock);
     const window = { nbf: now, iat: now, exp: now + lifetime };
-    const user = options.user;
+    const token = await this.issue({
+      aud: formatAudience(principalId, host, realm),
+      user: options.user,
+      legacy: options.legacy,
+      window,
+    });
+    return { token, expiresAt: window.exp * 1000 };
+  }
 
-    if (user && options.legacy) {
-      const actorToken = await this.sign({ aud, nameid: this.issuer, trustedfordelegation: true, ...window });
+  /**
+   * Signs a token of our wire format with any window and extra claims, unchecked: the door of
+   * `s2s-oauth/testing`, which mints expired, early and odd tokens on purpose. `claims` go on the
+   * signed token (the actor token in the legacy form), over the standard ones.
+   * @internal
+   */
+  async issue(spec: {
+    aud: string;
+    user?: UserIdentity;
+    legacy?: boolean;
+    window: { nbf: number; iat: number; exp: number };
+    claims?: Record<string, unknown>;
+  }): Promise<string> {
+    const { aud, user, window } = spec;
+    const extra = spec.claims ?? {};
+    if (user && spec.legacy) {
+      const actorToken = await this.sign({ aud, nameid: this.issuer, trustedfordelegation: true, ...window }, extra);
       // The outer token is unsigned by design of the legacy format; its `iss` is the actor's
       // `nameid` (shared/PROTOCOL.md). Receivers trust it only through the signed actor token.
       // jose's UnsecuredJWT omits `typ`, which Microsoft's readers expect: `{"typ":"JWT","alg":"none"}`.
-      const outer = [
+      return [
         { typ: 'JWT', alg: 'none' },
         { aud, iss: this.issuer, ...userClaims(user), actortoken: actorToken, ...window },
       ]
         .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
         .join('.')
         .concat('.');
-      return { token: outer, expiresAt: window.exp * 1000 };
     }
     const claims = user
       ? { aud, ...userClaims(user), act: { nameid: this.issuer }, trustedfordelegation: true, ...window }
       : { aud, nameid: this.issuer, trustedfordelegation: false, ...window };
-    return { token: await this.sign(claims), expiresAt: window.exp * 1000 };
+    return this.sign(claims, extra);
   }
 
-  private sign(claims: Record<string, unknown>): Promise<string> {
+  private sign(claims: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<string> {
     const key = this.keys.active();
-    return new (loadJose().SignJWT)(claims)
+    return new (loadJose().SignJWT)({ ...claims, iss: this.issuer, jti: randomUUID(), ...extra })
       .setProtectedHeader({ alg: key.alg, typ: 'JWT', x5t: key.x5t, kid: key.kid })
-      .setIssuer(this.issuer)
-      .setJti(randomUUID())
       .sign(key.privateKey);
   }
 }
