@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors/config-error';
 import { certNew, CERT_NEW_HELP } from './cert-command';
+import { check, CHECK_HELP } from './check-command';
 import { certRollover, certStatus, CERT_ROLLOVER_HELP, CERT_STATUS_HELP } from './cert-rollover-command';
 import { UsageError, type CliIo } from './cli-io';
 import { metadata, METADATA_HELP } from './metadata-command';
@@ -15,6 +16,7 @@ Commands:
   metadata        print the service's /metadata/json/1 document (or --jwks)
   token mint      mint a token for a partner (debugging)
   token explain   "why 401?": every check a token passes or fails
+  check           check a deployment: certificates, partners' keys, trust both ways
 
 Run "s2s-oauth <command> --help" for a command's options.
 `;
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   metadata: { run: metadata, help: METADATA_HELP },
   'token mint': { run: tokenMint, help: TOKEN_MINT_HELP },
   'token explain': { run: tokenExplain, help: TOKEN_EXPLAIN_HELP },
+  check: { run: check, help: CHECK_HELP },
 };
 
 /**

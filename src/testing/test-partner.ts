@@ -108,7 +108,14 @@ function userOf(user: string | UserIdentity | undefined): UserIdentity | undefin
  */
 export async function createTestPartner(options: TestPartnerOptions): Promise<TestPartner> {
   const { name = 'test-partner', applicationId = randomUUID(), realm = 'contoso.com', ...rest } = options;
-  const { keyType, certificateDays, audience: defaultAudience, clock = Date.now, keySource, ...settings } = rest;
+  const {
+    keyType,
+    certificateDays,
+    audience: defaultAudience,
+    clock = Date.now,
+    keySource: replaced,
+    ...settings
+  } = rest;
   const { certificatePem, privateKeyPem } = await createOAuthCertificate({
     realm,
     name,

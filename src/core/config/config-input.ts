@@ -105,6 +105,11 @@ export interface PartnerConfigInput {
   requireUniqueJti?: boolean;
   /** Where we call it: a URL is its when it has the same origin and lies at or under the path. Partners' base URLs may not overlap. Default `[]`. */
   baseUrls?: string[];
+  /**
+   * What `s2s-oauth check` calls (GET, with our token) to see whether the partner trusts us: a path,
+   * with an optional query, appended to the first of `baseUrls`. Default: that base URL itself.
+   */
+  probePath?: string;
   /** How we obtain tokens to call it. Default `{ kind: 'self-issued' }`. */
   outbound?: OutboundInput;
 }

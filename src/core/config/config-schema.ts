@@ -105,6 +105,11 @@ const partnerSchema = z
     legacyTokens: z.boolean().default(false),
     requireUniqueJti: z.boolean().default(false),
     baseUrls: z.array(httpsOrHttpUrl).default([]),
+    /** What `s2s-oauth check` GETs, appended to the first base URL, to see whether the partner trusts us. */
+    probePath: z
+      .string()
+      .regex(/^\/(?!\/)[^\s?#]*(\?[^\s#]*)?$/, 'expected a path starting with "/" (no scheme, host or fragment)')
+      .optional(),
     /** How we obtain tokens to call it: our own (`self-issued`, the default) or from an authorization server. */
     outbound: outboundSchema.default({ kind: 'self-issued' }),
   })

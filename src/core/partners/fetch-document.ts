@@ -25,6 +25,12 @@ export class KeySourceError extends Error {
 
 const MAX_REDIRECTS = 3;
 
+/** undici says only "fetch failed"; the system error code beneath (ECONNREFUSED, ENOTFOUND, ...) says why. */
+function networkFailure(error: unknown): string {
+  const code = (error as { cause?: { code?: unknown } }).cause?.code;
+  return typeof code === 'string' ? `${(error as Error).message} (${code})` : (error as Error).message;
+}
+
 /** The transport rule for every URL we send to or fetch from: `https:`, or `http:` to an explicitly allowed host. */
 export function isSecureOrAllowed(url: URL, allowInsecureHosts: readonly string[]): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && allowInsecureHosts.includes(url.hostname));
@@ -56,7 +62,7 @@ export async function fetchJsonDocument(url: string, limits: FetchLimits): Promi
     } catch (e) {
       const timedOut = (e as Error).name === 'TimeoutError';
       throw new KeySourceError(
-        `cannot fetch ${target.href}: ${timedOut ? `timed out after ${limits.timeoutMs} ms` : (e as Error).message}`,
+        `cannot fetch ${target.href}: ${timedOut ? `timed out after ${limits.timeoutMs} ms` : networkFailure(e)}`,
         timedOut ? 'timeout' : 'network',
         { cause: e },
       );

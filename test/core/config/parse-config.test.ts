@@ -165,6 +165,17 @@ describe('parseConfig', () => {
     expect(error.message).toContain(`${path}:`);
   });
 
+  it('takes a probePath that is a path, and refuses one with a scheme or host', () => {
+    const partner = { name: 'im', applicationId: 'a', trustLevel: 'Full', baseUrls: ['https://im.contoso.com/api'] };
+    expect(
+      parseConfig({ ...valid(), partners: [{ ...partner, probePath: '/health?deep=1' }] }).partners[0]!.probePath,
+    ).toBe('/health?deep=1');
+    for (const probePath of ['health', 'https://evil.example/x', '//evil.example/x', '/a#b']) {
+      const error = errorOf({ ...valid(), partners: [{ ...partner, probePath }] });
+      expect(error.issues.map((i) => i.path)).toEqual(['partners[0].probePath']);
+    }
+  });
+
   it('says what was expected', () => {
     expect(errorOf({ ...valid(), partners: [{ name: 'im', trustLevel: 'Admin' }] }).message).toMatch(
       /"Full", "Application" or "User"/,
