@@ -40,6 +40,10 @@ const ALL_VARIANTS = [
   'auth0',
   'raw-crypto',
   'middleware-cold',
+  // Telemetry: the API without an SDK (must not move the figures), and the metrics SDK with a reader.
+  'strategy-otel-api',
+  'middleware-otel-api',
+  'middleware-otel-sdk',
   ...(hasRedis ? ['unique-memory', 'unique-redis'] : []),
 ];
 // `--only a,b` measures a subset (always with bare); `middleware-cold-nocache` is a diagnostic variant.
@@ -411,6 +415,10 @@ function printTargets(targets) {
       ['strategy vs the Passport ceiling', 'strategy', 'passport-ceiling', 0.95],
       ['cold (distinct tokens) vs raw node:crypto verify', 'middleware-cold', 'raw-crypto', 0.9],
       ['replay defence on Redis vs in-memory (requireUniqueJti)', 'unique-redis', 'unique-memory', 0.75],
+      ['middleware, metrics SDK with a reader, vs bare', 'middleware-otel-sdk', 'bare', 0.85],
+      // "Unchanged within noise": openTelemetry() without an SDK against no instrumentation.
+      ['middleware, telemetry API without SDK, vs middleware', 'middleware-otel-api', 'middleware', undefined],
+      ['strategy, telemetry API without SDK, vs strategy', 'strategy-otel-api', 'strategy', undefined],
     ];
     if (baselineDir) {
       for (const v of ['strategy', 'middleware', 'middleware-cold'])

@@ -22,6 +22,27 @@ app.use((_req, _res, next) => {
 });
 const ok = (_req, res) => res.json({ ok: true });
 
+/**
+ * `-otel-api`: openTelemetry() with the API installed and no SDK (the global no-op providers);
+ * `-otel-sdk`: the real metrics SDK with a reader exporting every 10 s to memory, as a service
+ * with a Prometheus or OTLP exporter runs.
+ */
+function otelInstrumentation(variant) {
+  const { openTelemetry } = require(baseline ? `${process.env.S2S_BASELINE}/dist/telemetry` : 's2s-oauth/telemetry');
+  if (variant.endsWith('-api')) return openTelemetry();
+  const {
+    MeterProvider,
+    PeriodicExportingMetricReader,
+    InMemoryMetricExporter,
+    AggregationTemporality,
+  } = require('@opentelemetry/sdk-metrics');
+  const reader = new PeriodicExportingMetricReader({
+    exporter: new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE),
+    exportIntervalMillis: 10_000,
+  });
+  return openTelemetry({ meterProvider: new MeterProvider({ readers: [reader] }) });
+}
+
 async function mount() {
   switch (variant) {
     case 'bare':
@@ -36,13 +57,19 @@ async function mount() {
       return app.get('/r', passport.authenticate('anything', { session: false }), ok);
     }
     case 'strategy':
+    case 'strategy-otel-api':
     case 'middleware':
+    case 'middleware-otel-api':
+    case 'middleware-otel-sdk':
     case 'middleware-cold':
     case 'middleware-cold-nocache': {
       const config = loadConfig(setup.contactsConfig);
       if (variant === 'middleware-cold-nocache') config.verifiedTokenCache.maxEntries = 0;
-      const s2s = createS2SAuth(config);
-      if (variant === 'strategy') {
+      const s2s = createS2SAuth(
+        config,
+        variant.includes('-otel-') ? { instrumentation: otelInstrumentation(variant) } : {},
+      );
+      if (variant.startsWith('strategy')) {
         passport.use(s2s.strategy());
         return app.get('/r', passport.authenticate('s2s', { session: false }), ok);
       }

@@ -63,10 +63,15 @@ export type {
   FleetEvent,
   ReloadEvent,
   PartnerCertificateEvent,
+  PartnerChangeEvent,
   SigningCertificateEvent,
   KeySourceFailure,
   EventSink,
 } from './core/events';
+
+// Observability: the logger option, and the interface `s2s-oauth/telemetry` implements.
+export type { Logger, LogMethod } from './core/logging/event-log';
+export type { Instrumentation, SpanName, SpanAttributes, SpanRunner } from './core/instrumentation';
 
 // What the facade hands out, by type.
 export type { TokenVerifier, CheckStep, Explanation } from './core/tokens/token-verifier';

@@ -20,7 +20,9 @@ import { createKeyCache, type RemoteKeySourceSettings } from './core/partners/ke
 import { createChallengeBuilder } from './core/tokens/bearer-challenge';
 import type { TrustLevel } from './core/config/config-schema';
 import { TokenVerifier } from './core/tokens/token-verifier';
-import type { EventSink } from './core/events';
+import { fanOut, type EventSink } from './core/events';
+import type { Instrumentation } from './core/instrumentation';
+import { logEvents, startupLine, writeLine, type Logger } from './core/logging/event-log';
 import { reportCertificateExpiry } from './core/partners/certificate-expiry';
 import { createErrorHandler } from './express/error-handler';
 import { FleetSync } from './core/partners/fleet-sync';
@@ -48,6 +50,19 @@ export interface S2SAuthOptions {
    * Must not throw.
    */
   onEvent?: EventSink;
+  /**
+   * Logs what operators need, at sensible levels, to any logger with the usual level methods
+   * (pino, winston, `console`): a start-up summary (who we are, our certificate, partners; never
+   * a secret), key-source failures (error) and stale serving (warn), partner changes, reloads and
+   * certificates (info / warn), outages (warn) and refusals (debug). `onEvent` stays for custom
+   * routing.
+   */
+  logger?: Logger;
+  /**
+   * Metrics and spans: `openTelemetry()` from `s2s-oauth/telemetry` (or any {@link Instrumentation}).
+   * Without one, nothing is timed, counted or traced.
+   */
+  instrumentation?: Instrumentation;
   /** Where seen `jti`s are kept for partners with `requireUniqueJti` (default: in-process, bounded by `replayCache.maxEntries`). */
   replayStore?: ReplayStore;
   /** The fetch used for key sources and partner calls (default `globalThis.fetch`). */
@@ -129,6 +144,8 @@ export class S2SAuth {
   protected readonly clock: Clock;
   private sharedFetch: PartnerFetch | undefined;
   private fleetSync: FleetSync | undefined;
+  /** Where every event goes: `onEvent`, the instrumentation, the logger. */
+  private readonly emit: EventSink | undefined;
 
   constructor(
     config: S2SConfigInput | ResolvedConfig,
@@ -136,6 +153,12 @@ export class S2SAuth {
   ) {
     this.current = parseConfig(config);
     this.clock = options.clock ?? systemClock;
+    const instrumentation = options.instrumentation ?? {};
+    const emit = (this.emit = fanOut([
+      options.onEvent,
+      instrumentation.onEvent,
+      options.logger && logEvents(options.logger),
+    ]));
     this.signingKeys = loadSigningKeys(this.config.signing, this.clock, options.env);
     const sans = this.signingKeys.published().flatMap((c) => c.dnsNames);
     this.realms = [...new Set([this.config.realm, ...this.config.additionalRealms, ...sans])];
@@ -151,7 +174,8 @@ export class S2SAuth {
     const sourceSettings = (this.sourceSettings = {
       ...keySources,
       ...(options.fetch && { fetch: options.fetch }),
-      ...(options.onEvent && { onEvent: options.onEvent }),
+      ...(emit && { onEvent: emit }),
+      ...(instrumentation.span && { span: instrumentation.span }),
     });
     this.partners = new PartnerRegistry(this.config.partners, sourceSettings, this.clock, options.env);
     this.authorizationServers = new AuthorizationServers(
@@ -179,11 +203,13 @@ export class S2SAuth {
         clientId: this.config.serviceName,
         trustedIssuers: [...new Set([...this.realms, ...partnerRealms])].map((r) => `*@${r}`),
       }),
-      ...(options.onEvent && { onEvent: options.onEvent }),
+      ...(emit && { onEvent: emit }),
+      ...(instrumentation.timesVerification && { timed: true }),
     });
-    if (options.onEvent) reportCertificateExpiry(this.partners, this.clock(), options.onEvent);
+    if (options.logger) this.logStartup(options.logger);
+    if (emit) reportCertificateExpiry(this.partners, this.clock(), emit);
     if (options.fleet) {
-      this.fleetSync = new FleetSync(this.partners, options.fleet, options.onEvent);
+      this.fleetSync = new FleetSync(this.partners, options.fleet, emit);
       this.fleetSync.start();
     }
     if (options.watchConfigFile) this.watchConfigFile();
@@ -202,7 +228,7 @@ export class S2SAuth {
         ring: this.signingKeys,
         leadMs: leadTimeSeconds * 1000,
         clock: this.clock,
-        ...(options.onEvent && { onEvent: options.onEvent }),
+        ...(emit && { onEvent: emit }),
       });
     }
   }
@@ -272,11 +298,11 @@ export class S2SAuth {
       if (scheduled && !this.signingKeys.has(scheduled.credential.x5t))
         this.signingKeys.add(scheduled.credential, scheduled.from);
       this.current = config;
-      this.options.onEvent?.({ type: 'reload', outcome: 'applied', ...result });
+      this.emit?.({ type: 'reload', outcome: 'applied', ...result });
       return result;
     } catch (error) {
       const issues = error instanceof ConfigError ? error.issues : [{ path: '', message: (error as Error).message }];
-      this.options.onEvent?.({ type: 'reload', outcome: 'refused', issues });
+      this.emit?.({ type: 'reload', outcome: 'refused', issues });
       throw error;
     }
   }
@@ -287,10 +313,9 @@ export class S2SAuth {
     let retries = 0;
     const check = () => {
       const { reloaded, refused } = this.partners.reloadCertificateFiles();
-      for (const partner of reloaded)
-        this.options.onEvent?.({ type: 'partner_certificate', outcome: 'reloaded', partner });
+      for (const partner of reloaded) this.emit?.({ type: 'partner_certificate', outcome: 'reloaded', partner });
       for (const { partner, issues } of refused)
-        this.options.onEvent?.({ type: 'partner_certificate', outcome: 'refused', partner, issues });
+        this.emit?.({ type: 'partner_certificate', outcome: 'refused', partner, issues });
       // A half-written file is read again shortly.
       if (refused.length > 0 && retries++ < 20) {
         timer = setTimeout(check, 500);
@@ -333,6 +358,23 @@ export class S2SAuth {
     this.watcher.unref();
   }
 
+  /** The start-up line: who we are, our certificate, partners and servers (no secret). */
+  private logStartup(logger: Logger): void {
+    const active = this.signingKeys.active();
+    const next = this.signingKeys.scheduledNext();
+    writeLine(
+      logger,
+      startupLine({
+        serviceName: this.config.serviceName,
+        realm: this.config.realm,
+        signing: { x5t: active.x5t, notAfter: active.notAfter },
+        ...(next && { next: { x5t: next.credential.x5t, from: next.from } }),
+        partners: this.config.partners.map((p) => ({ name: p.name, trustLevel: p.trustLevel, enabled: p.enabled })),
+        authorizationServers: this.config.authorizationServers.map((a) => a.name),
+      }),
+    );
+  }
+
   /**
    * Resolves when the service is ready to decide: with a fleet store, once the fleet's partner
    * state has been read (at once without one). Await it before `listen()`.
@@ -369,7 +411,8 @@ export class S2SAuth {
       signingKeys: this.signingKeys,
       defaultClientId: formatPrincipal(this.config.serviceName, this.config.realm),
       serverLimits: this.sourceSettings,
-      ...(this.options.onEvent && { onEvent: this.options.onEvent }),
+      ...(this.emit && { onEvent: this.emit }),
+      ...(this.options.instrumentation?.span && { span: this.options.instrumentation.span }),
       ...((options.fetch ?? this.options.fetch) && { fetch: options.fetch ?? this.options.fetch }),
     });
     if (!options.fetch) this.sharedFetch = created;

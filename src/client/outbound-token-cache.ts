@@ -40,8 +40,8 @@ export class OutboundTokenCache {
     this.random = settings.random ?? Math.random;
   }
 
-  /** Returns a valid token for `key`, minting with `mint` when needed. */
-  get(key: string, mint: () => Promise<MintedToken>): MintedToken | Promise<MintedToken> {
+  /** Returns a valid token for `key`, minting with `mint` when needed (`refresh`: it replaces one that was cached). */
+  get(key: string, mint: (refresh: boolean) => Promise<MintedToken>): MintedToken | Promise<MintedToken> {
     const now = this.clock();
     const entry = this.entries.get(key);
     const token = entry?.token;
@@ -76,8 +76,8 @@ export class OutboundTokenCache {
     return entry;
   }
 
-  private start(key: string, entry: Entry, mint: () => Promise<MintedToken>): Promise<MintedToken> {
-    const pending = mint().then(
+  private start(key: string, entry: Entry, mint: (refresh: boolean) => Promise<MintedToken>): Promise<MintedToken> {
+    const pending = mint(entry.token !== undefined).then(
       (token) => {
         const lead =
           (this.settings.refreshBeforeExpirySeconds + this.random() * this.settings.refreshJitterSeconds) * 1000;

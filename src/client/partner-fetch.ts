@@ -8,6 +8,7 @@ import type { SigningKeyRing } from '../core/certificates/signing-key-ring';
 import type { FetchLimits } from '../core/partners/fetch-document';
 import { assertUserIdentity, type UserIdentity } from '../core/tokens/user-identity';
 import type { EventSink, OutboundEvent } from '../core/events';
+import { inSpan, type SpanRunner } from '../core/instrumentation';
 import { parseBearerChallenge } from './bearer-challenge-parser';
 import { requestClientCredentialsToken } from './client-credentials';
 import { OutboundTokenCache } from './outbound-token-cache';
@@ -83,6 +84,8 @@ export interface PartnerFetchDependencies {
   serverLimits: FetchLimits;
   /** Receives `outbound` events (minted, token_requested, refused, retried); never a token. */
   onEvent?: EventSink;
+  /** Wraps the token step, token requests and realm discovery in spans (an instrumentation's). */
+  span?: SpanRunner;
 }
 
 /** One call's particulars, handed to the steps that send it. */
@@ -127,17 +130,21 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     deps.clock,
   );
   const routing = new PartnerRouting(deps.registry, settings.allowInsecureHosts);
-  const discovery = new RealmDiscovery(fetchImpl, settings.discoveryTimeoutMs);
-  const report = (outcome: OutboundEvent['outcome'], partner: string | undefined, code?: string) =>
+  const discovery = new RealmDiscovery(fetchImpl, settings.discoveryTimeoutMs, deps.span);
+  const report = (
+    outcome: OutboundEvent['outcome'],
+    partner: string | undefined,
+    details: { code?: string; refresh?: boolean } = {},
+  ) =>
     deps.onEvent?.({
       type: 'outbound',
       outcome,
       ...(partner !== undefined && { partner }),
-      ...(code !== undefined && { code }),
+      ...details,
     });
   /** Reports a refusal of ours (nothing was sent) and passes the error on. */
   const refused = (error: unknown, partner: string | undefined): never => {
-    if (error instanceof PartnerFetchError) report('refused', partner, error.code);
+    if (error instanceof PartnerFetchError) report('refused', partner, { code: error.code });
     throw error;
   };
   async function identity(partner: Partner, discoveryUrl: URL): Promise<{ applicationId: string; realm: string }> {
@@ -166,8 +173,8 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     const cached = (applicationId: string, realm: string): MaybePromise<CachedToken> => {
       const key = tokenCacheKey(partner, applicationId, host, realm, actAs);
       return chain(
-        cache.get(key, () => {
-          report('minted', partner.config.name);
+        cache.get(key, (refresh) => {
+          report('minted', partner.config.name, { refresh });
           return deps.issuer.mint({
             audience: { principalId: applicationId, host, realm },
             ...(actAs && { user: actAs }),
@@ -205,18 +212,21 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     const scope = outbound.scope;
     const resource = outbound.resource ?? (scope ? undefined : url.origin);
     const key = `${partner.config.name}\u0002${resource ?? ''}\u0002${scope ?? ''}`;
-    const request = () =>
-      requestClientCredentialsToken({
-        server,
-        clientId: server.config.clientId ?? deps.defaultClientId,
-        credential: deps.signingKeys.active(),
-        ...(resource && { resource }),
-        ...(scope && { scope }),
-        limits: deps.serverLimits,
-        clock: deps.clock,
-      }).then(
+    const attributes = { 's2s_oauth.partner': partner.config.name, 's2s_oauth.authorization_server': serverName };
+    const request = (refresh: boolean) =>
+      inSpan(deps.span, 's2s_oauth.token_request', attributes, () =>
+        requestClientCredentialsToken({
+          server,
+          clientId: server.config.clientId ?? deps.defaultClientId,
+          credential: deps.signingKeys.active(),
+          ...(resource && { resource }),
+          ...(scope && { scope }),
+          limits: deps.serverLimits,
+          clock: deps.clock,
+        }),
+      ).then(
         (minted) => {
-          report('token_requested', partner.config.name);
+          report('token_requested', partner.config.name, { refresh });
           return minted;
         },
         (error: unknown) => {
@@ -224,6 +234,17 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
         },
       );
     return chain(cache.get(key, request), (minted) => ({ key, token: minted.token }));
+  }
+
+  /**
+   * The token step of a call that has no fresh cached token: minted (or asked of a server, or
+   * waited for), in a span when instrumented. Always a promise; a synchronous throw becomes a rejection.
+   */
+  function tokenStep(partner: Partner, url: URL, actAs: UserIdentity | undefined): Promise<CachedToken> {
+    const attributes = { 's2s_oauth.partner': partner.config.name, 's2s_oauth.call': actAs ? 'user' : 'app' };
+    return inSpan(deps.span, 's2s_oauth.outbound.token', attributes, async () =>
+      tokenFor(partner, url.host, url, actAs),
+    );
   }
 
   /** Sends with `token`; on a 401 `invalid_token` with a replayable body, retries exactly once. */
@@ -246,7 +267,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     await response.body?.cancel();
     report('retried', call.target.partner.config.name);
     cache.invalidate(key, token);
-    const fresh = await tokenFor(call.target.partner, call.target.url.host, call.target.url, call.actAs);
+    const fresh = await tokenStep(call.target.partner, call.target.url, call.actAs);
     return fetchImpl(call.input, {
       ...call.init,
       headers: withAuthorization(call.input, call.init?.headers, `Bearer ${fresh.token}`),
@@ -272,8 +293,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     const call: Call = { input, init: fetchInit, target, actAs };
     const fresh = !actAs && target.appOnlyKey !== undefined ? cache.peek(target.appOnlyKey) : undefined;
     if (fresh) return send(call, target.appOnlyKey!, fresh);
-    return Promise.resolve()
-      .then(() => tokenFor(target.partner, target.url.host, target.url, actAs))
+    return tokenStep(target.partner, target.url, actAs)
       .catch((error: unknown) => refused(error, target.partner.config.name))
       .then((sent) => send(call, sent.key, `Bearer ${sent.token}`));
   } as PartnerFetch;

@@ -1,6 +1,7 @@
 import type { Partner } from '../core/partners/partner-registry';
 import { parseBearerChallenge } from './bearer-challenge-parser';
 import { PartnerFetchError } from './partner-fetch-error';
+import { inSpan, type SpanRunner } from '../core/instrumentation';
 
 /**
  * Learns the realm of a partner whose realm is not configured, once per partner: an empty
@@ -13,32 +14,34 @@ export class RealmDiscovery {
   constructor(
     private readonly fetchImpl: typeof fetch,
     private readonly timeoutMs: number,
+    private readonly span?: SpanRunner,
   ) {}
 
   realmOf(partner: Partner, url: URL): Promise<string> {
     const name = partner.config.name;
     let pending = this.discovered.get(name);
     if (!pending) {
-      pending = this.fetchImpl(url, {
-        method: 'GET',
-        headers: { authorization: 'Bearer ' },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      })
-        .then(async (response) => {
+      const attributes = { 's2s_oauth.partner': name, 'server.address': url.host };
+      pending = inSpan(this.span, 's2s_oauth.realm_discovery', attributes, () =>
+        this.fetchImpl(url, {
+          method: 'GET',
+          headers: { authorization: 'Bearer ' },
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.timeoutMs),
+        }).then(async (response) => {
           await response.body?.cancel();
           const realm = parseBearerChallenge(response.headers.get('www-authenticate'))?.realm;
           if (response.status !== 401 || !realm) throw new Error(`answered ${response.status} without a Bearer realm`);
           return realm;
-        })
-        .catch((error: unknown) => {
-          this.discovered.delete(name);
-          throw new PartnerFetchError(
-            'realm_discovery_failed',
-            `cannot discover the realm of partner "${name}" at ${url.origin}: ${(error as Error).message}`,
-            { cause: error },
-          );
-        });
+        }),
+      ).catch((error: unknown) => {
+        this.discovered.delete(name);
+        throw new PartnerFetchError(
+          'realm_discovery_failed',
+          `cannot discover the realm of partner "${name}" at ${url.origin}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      });
       this.discovered.set(name, pending);
     }
     return pending;

@@ -23,8 +23,13 @@ export interface VerificationEvent {
   realm?: string;
   /** The user a user-context call named (its preferred identifier). */
   userId?: string;
-  /** Whether an acceptance came from the verified-token cache. */
+  /** Whether the verdict came from the verified-token cache (set on verifier decisions). */
   cached?: boolean;
+  /**
+   * How long the verification took, in ms: only when an instrumentation asks for it
+   * (`timesVerification`), and only on the verifier's own decisions (not a guard's refusal).
+   */
+  durationMs?: number;
   /** For an outage (503): why the key source or the replay store could not answer. */
   reason?: KeySourceFailure | 'replay_store';
 }
@@ -71,6 +76,20 @@ export interface OutboundEvent {
   partner?: string;
   /** With `refused`: the {@link PartnerFetchError} code. */
   code?: string;
+  /** With `minted` / `token_requested`: whether it replaces a cached token (a refresh) rather than filling a miss. */
+  refresh?: boolean;
+}
+
+/** A run-time change of this instance's partners (`s2s.partners.add / update / enable / disable / remove`). */
+export interface PartnerChangeEvent {
+  /** Always `partner_change`. */
+  type: 'partner_change';
+  /** What was done. `enable` and `disable` are updates of `enabled`. */
+  action: 'added' | 'updated' | 'removed';
+  /** The partner. */
+  partner: string;
+  /** Whether it is enabled after the change (`added`, `updated`). */
+  enabled?: boolean;
 }
 
 /** A fleet's partner state: a change applied here or recorded for the fleet, or the store out of reach. */
@@ -146,6 +165,7 @@ export interface PartnerCertificateEvent {
 
 /** Every event `onEvent` receives. */
 export type S2SEvent =
+  | PartnerChangeEvent
   | PartnerCertificateEvent
   | VerificationEvent
   | KeySourceEvent
@@ -157,3 +177,18 @@ export type S2SEvent =
 
 /** Receives events; must not throw. */
 export type EventSink = (event: S2SEvent) => void;
+
+/** One sink for several (`undefined` for none): each gets every event, in order; one that throws does not stop the rest. */
+export function fanOut(sinks: ReadonlyArray<EventSink | undefined>): EventSink | undefined {
+  const present = sinks.filter((s): s is EventSink => s !== undefined);
+  if (present.length <= 1) return present[0];
+  return (event) => {
+    for (const sink of present) {
+      try {
+        sink(event);
+      } catch {
+        // A sink must not throw; if one does, the others still hear the event.
+      }
+    }
+  };
+}

@@ -226,9 +226,10 @@ describe('infrastructure failures carry their reason', () => {
       expect((await call(`${base}/api/x`)).status).toBe(200);
       await expect(call(`${base}/elsewhere`)).rejects.toMatchObject({ code: 'no_partner_for_url' });
       expect(events).toEqual([
-        { type: 'outbound', outcome: 'minted', partner: 'contacts' },
+        { type: 'outbound', outcome: 'minted', partner: 'contacts', refresh: false },
         { type: 'outbound', outcome: 'retried', partner: 'contacts' },
-        { type: 'outbound', outcome: 'minted', partner: 'contacts' },
+        // The refused token was dropped before the new mint: a fresh token, not a refresh.
+        { type: 'outbound', outcome: 'minted', partner: 'contacts', refresh: false },
         { type: 'outbound', outcome: 'refused', code: 'no_partner_for_url' },
       ]);
     } finally {

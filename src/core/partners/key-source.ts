@@ -3,6 +3,7 @@ import type { Clock } from '../clock';
 import type { EventSink, KeySourceFailure } from '../events';
 import { fetchJsonDocument, KeySourceError, type FetchLimits } from './fetch-document';
 import type { KeySet } from './verification-key';
+import { inSpan, type SpanRunner } from '../instrumentation';
 
 /**
  * Where a partner's (or authorization server's) verification keys come from. The same three
@@ -57,8 +58,10 @@ export interface RemoteKeySourceSettings extends FetchLimits {
   ttlSeconds: number;
   refreshCooldownSeconds: number;
   staleIfErrorSeconds: number;
-  /** Receives `key_source` events (fetched, failed, stale). */
+  /** Receives `key_source` events (fetched, failed, stale), and the registry's `partner_change` events. */
   onEvent?: EventSink;
+  /** Wraps each fetch in a span (an instrumentation's). */
+  span?: SpanRunner;
 }
 
 /** What a remote document is: how it is read, where from, and whose it is (for events). */
@@ -140,7 +143,14 @@ export class RemoteDocumentSource<T> {
       return usable !== undefined ? Promise.resolve(usable) : Promise.reject(this.unavailable(now));
     }
     this.lastAttemptAt = now;
-    this.inflight = fetchJsonDocument(this.url, this.settings)
+    const attributes = {
+      's2s_oauth.owner': this.document.owner,
+      's2s_oauth.document.kind': this.document.kind,
+      'url.full': this.url,
+    };
+    this.inflight = inSpan(this.settings.span, 's2s_oauth.key_source.fetch', attributes, () =>
+      fetchJsonDocument(this.url, this.settings),
+    )
       .then((document) => {
         const value = this.parse(document);
         this.cache.set<CachedDocument<T>>(

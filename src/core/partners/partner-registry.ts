@@ -112,6 +112,7 @@ export class PartnerRegistry {
     this.refuseOverlappingBaseUrls(config);
     this.partners.set(config.name, this.build(config, 'partner'));
     this.onChange?.({ op: 'upsert', name: config.name, definition: config });
+    this.settings.onEvent?.({ type: 'partner_change', action: 'added', partner: config.name, enabled: config.enabled });
     return config;
   }
 
@@ -122,6 +123,7 @@ export class PartnerRegistry {
     this.refuseOverlappingBaseUrls(config);
     this.replace(name, config);
     this.onChange?.({ op: 'upsert', name, definition: config });
+    this.settings.onEvent?.({ type: 'partner_change', action: 'updated', partner: name, enabled: config.enabled });
     return config;
   }
 
@@ -283,7 +285,10 @@ export class PartnerRegistry {
   /** Forgets the partner; returns whether it existed. Its cached tokens stop counting at once. */
   remove(name: string): boolean {
     const existed = this.partners.delete(name);
-    if (existed) this.onChange?.({ op: 'remove', name });
+    if (existed) {
+      this.onChange?.({ op: 'remove', name });
+      this.settings.onEvent?.({ type: 'partner_change', action: 'removed', partner: name });
+    }
     return existed;
   }
 

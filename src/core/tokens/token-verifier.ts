@@ -75,6 +75,8 @@ export interface TokenVerifierOptions {
   /** Builds the `WWW-Authenticate` value for an error (see `createChallengeBuilder`). */
   challenge: (error?: string, description?: string) => string;
   onEvent?: EventSink;
+  /** Give decisions a `durationMs` (an instrumentation asked for verification times). */
+  timed?: boolean;
 }
 
 /**
@@ -135,20 +137,22 @@ export class TokenVerifier {
    * a whole {@link TokenError} that has been reported.
    */
   authenticate(token: string): MaybePromise<Principal> {
-    if (typeof token !== 'string') throw this.refuse(new TokenError('token_malformed', 'the token is not a string'));
+    const started = this.options.timed ? performance.now() : undefined;
+    if (typeof token !== 'string')
+      throw this.rejected(new TokenError('token_malformed', 'the token is not a string'), started);
     const key = token.length > this.options.maxTokenBytes ? undefined : VerifiedTokenCache.keyOf(token);
-    const cached = key && this.fromCache(key);
+    const cached = key && this.fromCache(key, started);
     if (cached) return cached;
     let checked: MaybePromise<Verified>;
     try {
       checked = this.check(token, undefined);
     } catch (error) {
-      throw this.rejected(error);
+      throw this.rejected(error, started);
     }
-    if (!(checked instanceof Promise)) return this.accepted(key, checked);
+    if (!(checked instanceof Promise)) return this.accepted(key, checked, started);
     return checked.then(
-      (verified) => this.accepted(key, verified),
-      (error: unknown) => Promise.reject(this.rejected(error)),
+      (verified) => this.accepted(key, verified, started),
+      (error: unknown) => Promise.reject(this.rejected(error, started)),
     );
   }
 
@@ -172,6 +176,11 @@ export class TokenVerifier {
    * guards), so every refusal is answered and reported alike.
    */
   refuse(error: TokenError): TokenError {
+    return this.report(error, undefined);
+  }
+
+  /** Reports a refusal (with the verification's time when timed) and makes it whole. */
+  private report(error: TokenError, started: number | undefined): TokenError {
     const reason =
       error.code === 'replay_store_unavailable'
         ? 'replay_store'
@@ -184,6 +193,7 @@ export class TokenVerifier {
       status: error.status,
       ...(error.partner && { partner: error.partner }),
       ...(reason && { reason }),
+      ...(started !== undefined && { cached: false, durationMs: performance.now() - started }),
     });
     return this.whole(error);
   }
@@ -305,7 +315,7 @@ export class TokenVerifier {
     );
   }
 
-  private fromCache(key: string): Principal | undefined {
+  private fromCache(key: string, started: number | undefined): Principal | undefined {
     const entry = this.cache.get(key, this.options.clock());
     if (!entry) return undefined;
     if (entry.partner && !this.options.registry.isCurrent(entry.partner)) {
@@ -319,11 +329,12 @@ export class TokenVerifier {
       realm: entry.principal.realm,
       userId: entry.principal.user?.id,
       cached: true,
+      ...(started !== undefined && { durationMs: performance.now() - started }),
     });
     return entry.principal;
   }
 
-  private accepted(key: string | undefined, { principal, partner, uniqueJti }: Verified): Principal {
+  private accepted(key: string | undefined, { principal, partner, uniqueJti }: Verified, started?: number): Principal {
     if (key && !uniqueJti)
       this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
     this.options.onEvent?.({
@@ -332,13 +343,14 @@ export class TokenVerifier {
       realm: principal.realm,
       userId: principal.user?.id,
       cached: false,
+      ...(started !== undefined && { durationMs: performance.now() - started }),
     });
     return principal;
   }
 
-  private rejected(error: unknown): unknown {
+  private rejected(error: unknown, started: number | undefined): unknown {
     const refusal = error instanceof KeySourceUnavailable ? keySourceRefusal(error) : error;
-    return refusal instanceof TokenError ? this.refuse(refusal) : error;
+    return refusal instanceof TokenError ? this.report(refusal, started) : error;
   }
 
   /** The refusal with its headers: a challenge for 4xx; for a 503 (an outage, not a bad token) `Retry-After` only. */
