@@ -105,8 +105,20 @@ export interface S2SAuthOptions {
 
 export type { ReloadResult } from './core/partners/partner-registry';
 
-/** Top-level sections a reload applies; a change anywhere else needs a restart (for now). */
-const RELOADABLE = new Set(['partners', 'tokens', 'keySources']);
+/**
+ * Top-level sections a reload applies as a whole. `signing` (its `next` only) and `replayCache`
+ * are applied too; what is left needs a restart by design: who we are (`serviceName`, `realm`,
+ * `hostnames`, `additionalRealms`: every partner's configuration of us and every token in flight
+ * name it) and the current signing pair (rotate with `signing.next` or `watchSigningFiles`).
+ */
+const RELOADABLE = new Set([
+  'partners',
+  'tokens',
+  'keySources',
+  'outbound',
+  'verifiedTokenCache',
+  'authorizationServers',
+]);
 
 /**
  * Everything one service needs, built from its one configuration: the built-in token issuer,
@@ -128,6 +140,10 @@ export class S2SAuth {
   private stopSigningWatch: (() => void) | undefined;
   private stopPartnerWatch: (() => void) | undefined;
   private sourceSettings!: RemoteKeySourceSettings;
+  /** The outbound settings every fetch wrapper reads live: a reload updates them in place. */
+  private readonly outboundSettings: ResolvedConfig['outbound'];
+  /** The built-in replay store, when no other was given (a reload can change its bound). */
+  private readonly memoryReplayStore: MemoryReplayStore | undefined;
   /** Every realm we accept tokens for: `realm`, `additionalRealms` and the signing certificate's DNS SANs. */
   readonly realms: readonly string[];
   /** The built-in token issuer. */
@@ -184,6 +200,10 @@ export class S2SAuth {
       createKeyCache(),
       this.clock,
     );
+    this.outboundSettings = { ...this.config.outbound };
+    this.memoryReplayStore = options.replayStore
+      ? undefined
+      : new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock);
     const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
     this.verifier = new TokenVerifier({
       serviceName: this.config.serviceName,
@@ -194,7 +214,7 @@ export class S2SAuth {
       maxTokenBytes: tokens.maxTokenBytes,
       registry: this.partners,
       servers: this.authorizationServers,
-      replayStore: options.replayStore ?? new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock),
+      replayStore: options.replayStore ?? this.memoryReplayStore!,
       replayTimeoutMs: this.config.replayCache.timeoutMs,
       verifiedTokenCacheSize: this.config.verifiedTokenCache.maxEntries,
       clock: this.clock,
@@ -237,10 +257,12 @@ export class S2SAuth {
    * Reads the configuration again (`next`, else `options.configFile`) and applies the difference
    * atomically: partners added, changed and removed (cached verifications of changed and removed
    * partners stop counting at once; a fleet's recorded run-time changes are applied again on top),
-   * a newly scheduled `signing.next` (published at once, signing from its `effectiveAt`), and the
-   * `tokens` and `keySources` settings and `replayCache.timeoutMs`. An invalid configuration, or
-   * one that changes what needs a restart (our identity, the current signing pair, `outbound`,
-   * the caches' bounds, authorization servers), is refused as a whole: the running one stays, a `ConfigError` names
+   * a newly scheduled `signing.next` (published at once, signing from its `effectiveAt`), the
+   * `tokens`, `keySources` and `outbound` settings (every fetch wrapper reads them live), the
+   * caches' bounds and `replayCache.timeoutMs`, and the authorization servers (a change empties the
+   * verified-token cache). An invalid configuration, or one that changes what needs a restart by
+   * design (our identity, the current signing pair), is refused as a whole: the running one
+   * stays, a `ConfigError` names
    * every field, and a `reload` event says why. Never throws for a valid configuration.
    *
    * @example
@@ -267,8 +289,7 @@ export class S2SAuth {
         // A newly scheduled next certificate is applied; a new current signing pair needs a restart.
         if (key === 'signing')
           return differs({ ...config.signing, next: undefined }, { ...this.current.signing, next: undefined });
-        // The replay store's timeout is applied; its bound belongs to the store built at start.
-        if (key === 'replayCache') return config.replayCache.maxEntries !== this.current.replayCache.maxEntries;
+        if (key === 'replayCache') return false;
         return differs(config[key as keyof ResolvedConfig], this.current[key as keyof ResolvedConfig]);
       });
       if (needRestart.length > 0) {
@@ -276,7 +297,7 @@ export class S2SAuth {
           needRestart.map((path) => ({
             path,
             message:
-              'cannot change without a restart (a reload applies partners, signing.next, tokens, keySources and replayCache.timeoutMs)',
+              'cannot change without a restart (a reload applies everything but our identity and the current signing pair: rotate that with signing.next)',
           })),
         );
       }
@@ -288,6 +309,13 @@ export class S2SAuth {
       const result = this.partners.replaceAll(config.partners);
       const { tokens } = config;
       Object.assign(this.sourceSettings, config.keySources);
+      Object.assign(this.outboundSettings, config.outbound);
+      this.memoryReplayStore?.setMaxEntries(config.replayCache.maxEntries);
+      // Cached verdicts of servers' tokens name no partner to re-check: a server change empties the cache.
+      const serversChanged = this.authorizationServers.replaceAll(config.authorizationServers);
+      if (serversChanged || config.verifiedTokenCache.maxEntries !== this.current.verifiedTokenCache.maxEntries)
+        this.verifier.resetCache(config.verifiedTokenCache.maxEntries);
+      if (serversChanged) this.authorizationServers.prefetch();
       this.issuer.setDefaultLifetime(tokens.lifetimeSeconds);
       this.verifier.reconfigure({
         clockSkewSeconds: tokens.clockSkewSeconds,
@@ -405,7 +433,7 @@ export class S2SAuth {
     const created = createPartnerFetch({
       registry: this.partners,
       issuer: this.issuer,
-      settings: this.config.outbound,
+      settings: this.outboundSettings,
       clock: this.clock,
       servers: this.authorizationServers,
       signingKeys: this.signingKeys,

@@ -1,13 +1,14 @@
 import type { Clock } from '../core/clock';
 import type { MintedToken } from '../core/tokens/token-issuer';
 
-/** Timing of {@link OutboundTokenCache}. */
+/** Timing of {@link OutboundTokenCache}, read on every use (a configuration reload updates it in place). */
 export interface OutboundTokenCacheSettings {
   /** Start refreshing this long before expiry. */
   refreshBeforeExpirySeconds: number;
   /** Up to this much earlier again, at random per token, so many tokens do not refresh together. */
   refreshJitterSeconds: number;
-  maxEntries: number;
+  /** Bound of the cache. */
+  maxCachedTokens: number;
   /** Random source in [0, 1) for the jitter (injected in tests). */
   random?: () => number;
 }
@@ -70,7 +71,7 @@ export class OutboundTokenCache {
   }
 
   private create(key: string): Entry {
-    if (this.entries.size >= this.settings.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size >= this.settings.maxCachedTokens) this.entries.delete(this.entries.keys().next().value!);
     const entry: Entry = { refreshAt: 0 };
     this.entries.set(key, entry);
     return entry;

@@ -121,16 +121,10 @@ interface CachedToken {
 export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch {
   const fetchImpl = deps.fetch ?? fetch;
   const { settings } = deps;
-  const cache = new OutboundTokenCache(
-    {
-      refreshBeforeExpirySeconds: settings.refreshBeforeExpirySeconds,
-      refreshJitterSeconds: settings.refreshJitterSeconds,
-      maxEntries: settings.maxCachedTokens,
-    },
-    deps.clock,
-  );
-  const routing = new PartnerRouting(deps.registry, settings.allowInsecureHosts);
-  const discovery = new RealmDiscovery(fetchImpl, settings.discoveryTimeoutMs, deps.span);
+  // The settings object is shared and read live: a configuration reload updates it in place.
+  const cache = new OutboundTokenCache(settings, deps.clock);
+  const routing = new PartnerRouting(deps.registry, settings);
+  const discovery = new RealmDiscovery(fetchImpl, settings, deps.span);
   const report = (
     outcome: OutboundEvent['outcome'],
     partner: string | undefined,

@@ -40,13 +40,20 @@ export class PartnerRouting {
 
   constructor(
     private readonly registry: PartnerRegistry,
-    private readonly allowInsecureHosts: readonly string[],
+    /** Read on every resolution; a reload replaces the list (and so forgets remembered targets). */
+    private readonly settings: { readonly allowInsecureHosts: readonly string[] },
   ) {}
+  /** The host list the remembered targets were resolved under. */
+  private resolvedUnder: readonly string[] | undefined;
 
   /** The target of a call to `input` (optionally naming the partner). Throws a {@link PartnerFetchError}: nothing is sent. */
   targetOf(input: string | URL | Request, partnerName: string | undefined): Target {
     const href = typeof input === 'string' ? input : input instanceof Request ? input.url : input.href;
     const key = partnerName === undefined ? href : `${partnerName}\u0001${href}`;
+    if (this.resolvedUnder !== this.settings.allowInsecureHosts) {
+      this.targets.clear();
+      this.resolvedUnder = this.settings.allowInsecureHosts;
+    }
     const known = this.targets.get(key);
     if (known && this.registry.get(known.partner.config.name) === known.partner) return known;
     const target = this.resolve(new URL(href), partnerName);
@@ -82,7 +89,7 @@ export class PartnerRouting {
     }
     if (!partner.config.enabled)
       throw new PartnerFetchError('partner_disabled', `partner "${partner.config.name}" is disabled`);
-    if (!isSecureOrAllowed(url, this.allowInsecureHosts)) {
+    if (!isSecureOrAllowed(url, this.settings.allowInsecureHosts)) {
       throw new PartnerFetchError(
         'insecure_url',
         `refusing to send a token over ${url.protocol} to ${url.host} (not in outbound.allowInsecureHosts)`,

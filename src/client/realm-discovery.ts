@@ -13,7 +13,8 @@ export class RealmDiscovery {
 
   constructor(
     private readonly fetchImpl: typeof fetch,
-    private readonly timeoutMs: number,
+    /** Read on every discovery (a reload updates it in place). */
+    private readonly settings: { readonly discoveryTimeoutMs: number },
     private readonly span?: SpanRunner,
   ) {}
 
@@ -27,7 +28,7 @@ export class RealmDiscovery {
           method: 'GET',
           headers: { authorization: 'Bearer ' },
           redirect: 'manual',
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.timeout(this.settings.discoveryTimeoutMs),
         }).then(async (response) => {
           await response.body?.cancel();
           const realm = parseBearerChallenge(response.headers.get('www-authenticate'))?.realm;

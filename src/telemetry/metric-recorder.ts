@@ -1,5 +1,17 @@
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import type { S2SEvent } from '../core/events';
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import type { S2SEvent, VerificationEvent } from '../core/events';
+
+/** A decision's attributes: outcome, partner (once known), cache (verifier decisions), code and status (refusals). */
+function decisionAttributes(event: VerificationEvent): Attributes {
+  const attributes: Attributes = { 's2s_oauth.decision': event.type };
+  if (event.partner !== undefined) attributes['s2s_oauth.partner'] = event.partner;
+  if (event.cached !== undefined) attributes['s2s_oauth.cache'] = event.cached ? 'hit' : 'miss';
+  if (event.type === 'rejected') {
+    attributes['error.type'] = event.code!;
+    attributes['http.response.status_code'] = event.status!;
+  }
+  return attributes;
+}
 
 /**
  * The metrics, by name (OpenTelemetry semantic-convention style: a `s2s_oauth.` namespace, UCUM
@@ -30,7 +42,14 @@ const DURATION_BUCKETS = [
 
 /** Turns the library's events into counts and times on one meter. */
 export class MetricRecorder {
-  private readonly decisions: Counter;
+  /**
+   * Decisions are counted here, by attribute set, and reported by an asynchronous counter when
+   * the SDK collects: a number incremented per request instead of the SDK hashing the attributes
+   * on every call (about 0.8 µs each, on the path of every request).
+   */
+  private readonly decisionCounts = new Map<string, { attributes: Attributes; count: number }>();
+  /** The histogram's four attribute sets, made once. */
+  private readonly durationAttributes = new Map<string, Attributes>();
   private readonly duration: Histogram;
   private readonly fetches: Counter;
   private readonly tokens: Counter;
@@ -38,10 +57,14 @@ export class MetricRecorder {
   private readonly failures: Counter;
 
   constructor(meter: Meter) {
-    this.decisions = meter.createCounter(METRIC_NAMES.decisions, {
-      description: 'Inbound calls accepted or refused, by partner and reason code',
-      unit: '{decision}',
-    });
+    meter
+      .createObservableCounter(METRIC_NAMES.decisions, {
+        description: 'Inbound calls accepted or refused, by partner and reason code',
+        unit: '{decision}',
+      })
+      .addCallback((result: ObservableResult) => {
+        for (const { attributes, count } of this.decisionCounts.values()) result.observe(count, attributes);
+      });
     this.duration = meter.createHistogram(METRIC_NAMES.verificationDuration, {
       description: 'Time to verify an inbound token, verified-token cache hits and misses apart',
       unit: 's',
@@ -65,23 +88,26 @@ export class MetricRecorder {
     });
   }
 
+  /** The histogram's attributes for a decision: outcome and cache. */
+  private durationOf(event: VerificationEvent): Attributes {
+    const key = `${event.type} ${event.cached === true}`;
+    let attributes = this.durationAttributes.get(key);
+    if (!attributes) {
+      attributes = { 's2s_oauth.decision': event.type, 's2s_oauth.cache': event.cached ? 'hit' : 'miss' };
+      this.durationAttributes.set(key, attributes);
+    }
+    return attributes;
+  }
+
   record(event: S2SEvent): void {
     switch (event.type) {
       case 'accepted':
       case 'rejected': {
-        const attributes: Attributes = { 's2s_oauth.decision': event.type };
-        if (event.partner !== undefined) attributes['s2s_oauth.partner'] = event.partner;
-        if (event.cached !== undefined) attributes['s2s_oauth.cache'] = event.cached ? 'hit' : 'miss';
-        if (event.type === 'rejected') {
-          attributes['error.type'] = event.code!;
-          attributes['http.response.status_code'] = event.status!;
-        }
-        this.decisions.add(1, attributes);
-        if (event.durationMs !== undefined)
-          this.duration.record(event.durationMs / 1000, {
-            's2s_oauth.decision': event.type,
-            's2s_oauth.cache': event.cached ? 'hit' : 'miss',
-          });
+        const key = `${event.type}\u0000${event.partner ?? ''}\u0000${event.cached ?? ''}\u0000${event.code ?? ''}\u0000${event.status ?? ''}`;
+        const counted = this.decisionCounts.get(key);
+        if (counted) counted.count++;
+        else this.decisionCounts.set(key, { attributes: decisionAttributes(event), count: 1 });
+        if (event.durationMs !== undefined) this.duration.record(event.durationMs / 1000, this.durationOf(event));
         return;
       }
       case 'key_source':

@@ -33,9 +33,19 @@ export class MemoryReplayStore implements ReplayStore {
   private fullSince = Number.NEGATIVE_INFINITY;
 
   constructor(
-    private readonly maxEntries = 100_000,
+    private maxEntries = 100_000,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /**
+   * A new bound (a configuration reload). Safe both ways: no live id is ever dropped, so a lower
+   * bound than the ids held only makes new tokens wait (503) until enough have expired.
+   * @internal
+   */
+  setMaxEntries(maxEntries: number): void {
+    this.maxEntries = maxEntries;
+    this.fullSince = Number.NEGATIVE_INFINITY;
+  }
 
   remember(id: string, expiresAt: number): boolean {
     const now = this.clock();

@@ -144,15 +144,34 @@ export type ServerMatch =
 
 /** The configured authorization servers, found by the exact `iss` of a token. */
 export class AuthorizationServers {
-  private readonly servers: AuthorizationServer[];
+  private servers: AuthorizationServer[];
 
   constructor(
     configs: readonly AuthorizationServerConfig[],
-    settings: RemoteKeySourceSettings,
-    cache: NodeCache,
-    clock: Clock,
+    private readonly settings: RemoteKeySourceSettings,
+    private readonly cache: NodeCache,
+    private readonly clock: Clock,
   ) {
     this.servers = configs.map((c) => new AuthorizationServer(c, settings, cache, clock));
+  }
+
+  /**
+   * Installs a reloaded list at once: an unchanged server keeps its object (and what it learned),
+   * a changed or new one is built afresh (its documents stay cached by URL). Returns whether
+   * anything changed. Called by `S2SAuth.reload()`.
+   * @internal
+   */
+  replaceAll(configs: readonly AuthorizationServerConfig[]): boolean {
+    const same = (a: AuthorizationServerConfig, b: AuthorizationServerConfig) =>
+      JSON.stringify(a) === JSON.stringify(b);
+    const next = configs.map(
+      (c) =>
+        this.servers.find((s) => same(s.config, c)) ??
+        new AuthorizationServer(c, this.settings, this.cache, this.clock),
+    );
+    const changed = next.length !== this.servers.length || next.some((s, i) => s !== this.servers[i]);
+    this.servers = next;
+    return changed;
   }
 
   /** Starts fetching every server's metadata in the background, so the first token need not wait; failures are retried on demand. */

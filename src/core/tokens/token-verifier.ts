@@ -94,7 +94,7 @@ export interface TokenVerifierOptions {
  * steps live in their own modules. It does NOT check permissions or route rules: guards do.
  */
 export class TokenVerifier {
-  private readonly cache: VerifiedTokenCache<{ principal: Principal; partner: Partner | undefined }>;
+  private cache: VerifiedTokenCache<{ principal: Principal; partner: Partner | undefined }>;
   /** Who we are, for audience checks (built once). */
   private readonly us: AudienceSubject;
   private replay: ReplayDefence;
@@ -119,6 +119,15 @@ export class TokenVerifier {
   ): void {
     Object.assign(this.options, limits);
     this.replay = { store: this.options.replayStore, timeoutMs: limits.replayTimeoutMs };
+  }
+
+  /**
+   * Empties the verified-token cache, with a new bound (a reload that changes the authorization
+   * servers, whose tokens' cached verdicts name no partner to re-check, or the bound itself).
+   * @internal
+   */
+  resetCache(maxEntries: number): void {
+    this.cache = new VerifiedTokenCache(maxEntries);
   }
 
   /** Verifies a token; see the class documentation for every check. */

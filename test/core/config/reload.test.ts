@@ -112,7 +112,7 @@ describe('configuration reloaded under a running service', () => {
           {
             path: 'hostnames',
             message:
-              'cannot change without a restart (a reload applies partners, signing.next, tokens, keySources and replayCache.timeoutMs)',
+              'cannot change without a restart (a reload applies everything but our identity and the current signing pair: rotate that with signing.next)',
           },
         ],
       }),
