@@ -2,39 +2,37 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-// The README's two-service example (examples/two-services.ts), compiled under `strict` with
-// skipLibCheck: false against the built package, and run: it must keep working as printed.
+// The README's examples (examples/*.ts), compiled under `strict` with skipLibCheck: false
+// against the built package, and run: they must keep working as printed.
 const root = join(__dirname, '..', '..');
+let compiled = false;
 
-describe("the README's two-service example", () => {
-  it("compiles and runs: alice's contact is saved through the partner call, an anonymous call is refused", () => {
+/** Compiles the examples (once per run) and runs one, returning what it printed. */
+function runExample(name: string): string {
+  if (!compiled) {
     execFileSync(
       process.execPath,
       [require.resolve('typescript/bin/tsc'), '-p', join(root, 'examples', 'tsconfig.json')],
       { cwd: root, stdio: 'pipe' },
     );
-    const out = execFileSync(process.execPath, [join(root, '.examples-build', 'two-services.js')], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    compiled = true;
+  }
+  return execFileSync(process.execPath, [join(root, '.examples-build', `${name}.js`)], { cwd: root, encoding: 'utf8' });
+}
+
+describe("the README's two-service example", () => {
+  it("compiles and runs: alice's contact is saved through the partner call, an anonymous call is refused", () => {
+    const out = runExample('two-services');
     expect(out).toBe(
       'messaging -> contacts for alice: 201 {"savedFor":"alice@contoso.com","by":"messaging","contact":{"name":"Bob","email":"bob@contoso.com"}}\n' +
         'anonymous -> contacts: 401 {"error":null,"code":"token_missing"}\n',
     );
-  });
+  }, 60_000);
 });
 
 describe("the README's observability example", () => {
   it('compiles and runs: the Prometheus scrape shows the decisions it made, the console the start-up line and the refusal', () => {
-    execFileSync(
-      process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', join(root, 'examples', 'tsconfig.json')],
-      { cwd: root, stdio: 'pipe' },
-    );
-    const out = execFileSync(process.execPath, [join(root, '.examples-build', 'observability.js')], {
-      cwd: root,
-      encoding: 'utf8',
-    });
+    const out = runExample('observability');
     expect(out).toMatch(/^s2s-oauth: [0-9a-f-]+@contoso.com ready: signing with /);
     expect(out).toContain(
       "s2s-oauth: refused a call: 401 token_malformed { component: 's2s-oauth', code: 'token_malformed', status: 401 }",
