@@ -18,11 +18,8 @@ function invalid(field, expected) {
 
 /** The mail app; `config` replaces s2s.json (route tests pass one made with s2s-oauth/testing). */
 function createMailApp({ env = process.env, config = loadConfig(join(__dirname, 's2s.json'), { env }) } = {}) {
-  const s2s = createS2SAuth(config, {
-    onEvent: (event) =>
-      event.type === 'rejected' &&
-      console.log(`mail refused ${event.partner ?? 'a caller'}: ${event.status} ${event.code}`),
-  });
+  // The library logs what an operator needs (start-up summary, key-source trouble, refusals at debug).
+  const s2s = createS2SAuth(config, { logger: console });
   const store = new MailStore(join(env.DATA_DIR, 'mail.db'));
   const authenticator = new passport.Passport().use(s2s.strategy());
   const partnerCall = [
