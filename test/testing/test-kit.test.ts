@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createS2SAuth } from '../../src/s2s-auth';
@@ -152,6 +153,19 @@ describe('createTestService and a real service', () => {
     const side = createS2SAuth(partner.serviceConfig);
     expect(side.issuer.issuer).toBe(`${partner.applicationId}@contoso.com`);
     expect(side.jwks().keys[0]).toMatchObject({ kty: 'EC' });
+  });
+});
+
+describe("the README's test-kit example", () => {
+  it('is the jest example file, line for line (the example runs in npm test)', () => {
+    const root = join(__dirname, '..', '..');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Testing your routes'));
+    const block = section.slice(section.indexOf('```ts\n') + 6, section.indexOf('\n```\n'));
+    const example = readFileSync(join(root, 'examples', 'testing', 'contacts.test.ts'), 'utf8');
+    const shown = block.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('// ...'));
+    expect(shown.length).toBeGreaterThan(25);
+    expect(shown.filter((line) => !example.includes(line))).toEqual([]);
   });
 });
 
