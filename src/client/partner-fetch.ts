@@ -232,13 +232,17 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
 
   /**
    * The token step of a call that has no fresh cached token: minted (or asked of a server, or
-   * waited for), in a span when instrumented. Always a promise; a synchronous throw becomes a rejection.
+   * waited for), in a span when instrumented. Always a promise; a synchronous throw becomes a
+   * rejection. `host` is the audience's host (`getToken` may name another than the URL's).
    */
-  function tokenStep(partner: Partner, url: URL, actAs: UserIdentity | undefined): Promise<CachedToken> {
+  function tokenStep(
+    partner: Partner,
+    url: URL,
+    actAs: UserIdentity | undefined,
+    host = url.host,
+  ): Promise<CachedToken> {
     const attributes = { 's2s_oauth.partner': partner.config.name, 's2s_oauth.call': actAs ? 'user' : 'app' };
-    return inSpan(deps.span, 's2s_oauth.outbound.token', attributes, async () =>
-      tokenFor(partner, url.host, url, actAs),
-    );
+    return inSpan(deps.span, 's2s_oauth.outbound.token', attributes, async () => tokenFor(partner, host, url, actAs));
   }
 
   /** Sends with `token`; on a 401 `invalid_token` with a replayable body, retries exactly once. */
@@ -303,7 +307,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
         `partner "${partnerName}" lists no baseUrls: give options.host`,
       );
     const url = new URL(base ?? `https://${options.host}/`);
-    return (await tokenFor(partner, options.host ?? url.host, url, options.actAs)).token;
+    return (await tokenStep(partner, url, options.actAs, options.host ?? url.host)).token;
   };
   return partnerFetch;
 }
