@@ -106,8 +106,8 @@ export interface S2SAuthOptions {
 export type { ReloadResult } from './core/partners/partner-registry';
 
 /**
- * Top-level sections a reload applies as a whole. `signing` (its `next` only) and `replayCache`
- * are applied too; what is left needs a restart by design: who we are (`serviceName`, `realm`,
+ * Top-level sections a reload applies as a whole; `signing` is applied for its `next` only. What
+ * is left needs a restart by design: who we are (`serviceName`, `realm`,
  * `hostnames`, `additionalRealms`: every partner's configuration of us and every token in flight
  * name it) and the current signing pair (rotate with `signing.next` or `watchSigningFiles`).
  */
@@ -117,6 +117,7 @@ const RELOADABLE = new Set([
   'keySources',
   'outbound',
   'verifiedTokenCache',
+  'replayCache',
   'authorizationServers',
 ]);
 
@@ -201,9 +202,9 @@ export class S2SAuth {
       this.clock,
     );
     this.outboundSettings = { ...this.config.outbound };
-    this.memoryReplayStore = options.replayStore
-      ? undefined
-      : new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock);
+    const replayStore =
+      options.replayStore ??
+      (this.memoryReplayStore = new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock));
     const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
     this.verifier = new TokenVerifier({
       serviceName: this.config.serviceName,
@@ -214,7 +215,7 @@ export class S2SAuth {
       maxTokenBytes: tokens.maxTokenBytes,
       registry: this.partners,
       servers: this.authorizationServers,
-      replayStore: options.replayStore ?? this.memoryReplayStore!,
+      replayStore,
       replayTimeoutMs: this.config.replayCache.timeoutMs,
       verifiedTokenCacheSize: this.config.verifiedTokenCache.maxEntries,
       clock: this.clock,
@@ -289,7 +290,6 @@ export class S2SAuth {
         // A newly scheduled next certificate is applied; a new current signing pair needs a restart.
         if (key === 'signing')
           return differs({ ...config.signing, next: undefined }, { ...this.current.signing, next: undefined });
-        if (key === 'replayCache') return false;
         return differs(config[key as keyof ResolvedConfig], this.current[key as keyof ResolvedConfig]);
       });
       if (needRestart.length > 0) {

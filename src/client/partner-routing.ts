@@ -38,13 +38,14 @@ export class PartnerRouting {
   private readonly baseUrlsOf = new WeakMap<object, URL[]>();
   private readonly targets = new Map<string, Target>();
 
+  /** The host list the remembered targets were resolved under. */
+  private resolvedUnder: readonly string[] | undefined;
+
   constructor(
     private readonly registry: PartnerRegistry,
     /** Read on every resolution; a reload replaces the list (and so forgets remembered targets). */
     private readonly settings: { readonly allowInsecureHosts: readonly string[] },
   ) {}
-  /** The host list the remembered targets were resolved under. */
-  private resolvedUnder: readonly string[] | undefined;
 
   /** The target of a call to `input` (optionally naming the partner). Throws a {@link PartnerFetchError}: nothing is sent. */
   targetOf(input: string | URL | Request, partnerName: string | undefined): Target {

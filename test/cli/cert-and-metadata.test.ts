@@ -5,6 +5,12 @@ import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jos
 import { IDS, tempDir } from '../helpers/certificates';
 import { cli } from '../helpers/cli';
 
+/** The certificate's SHA-1 fingerprint as openssl reports it, hex without colons. */
+function opensslSha1(file: string): string {
+  const out = execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha1', '-in', file]).toString();
+  return out.split('=')[1]!.trim().replace(/:/g, '');
+}
+
 describe('s2s-oauth cert new + metadata', () => {
   const dir = tempDir('s2s-cli-');
   const config = join(dir, 's2s.json');
@@ -51,15 +57,8 @@ describe('s2s-oauth cert new + metadata', () => {
     const { code, out } = await cli(['metadata', '--config', config]);
     expect(code).toBe(0);
     const document = JSON.parse(out);
-    const fingerprint = execFileSync('openssl', [
-      'x509',
-      '-noout',
-      '-fingerprint',
-      '-sha1',
-      '-in',
-      join(dir, 'certs/oauth-cert.pem'),
-    ]).toString();
-    const x5t = Buffer.from(fingerprint.split('=')[1]!.trim().replace(/:/g, ''), 'hex').toString('base64url');
+    const fingerprint = opensslSha1(join(dir, 'certs/oauth-cert.pem'));
+    const x5t = Buffer.from(fingerprint, 'hex').toString('base64url');
     expect(document.keys[0].keyinfo.x5t).toBe(x5t);
     expect(document.realm).toBe('contoso.com');
     expect(document.allowedAudiences).toEqual([`${IDS.contacts}@contoso.com`, `${IDS.contacts}@fabrikam.com`]);
@@ -79,15 +78,8 @@ describe('s2s-oauth cert new + metadata', () => {
       '--key-type',
       'ec',
     ]);
-    const fingerprint = execFileSync('openssl', [
-      'x509',
-      '-noout',
-      '-fingerprint',
-      '-sha1',
-      '-in',
-      join(dir, 'other/oauth-cert.pem'),
-    ]).toString();
-    expect(out).toContain(`sha1         ${fingerprint.split('=')[1]!.trim().replace(/:/g, '')}`);
+    const fingerprint = opensslSha1(join(dir, 'other/oauth-cert.pem'));
+    expect(out).toContain(`sha1         ${fingerprint}`);
     expect(out).toMatch(/x5t {10}[A-Za-z0-9_-]{27}\n/);
     expect(out).toContain('algorithm    ES256');
   });

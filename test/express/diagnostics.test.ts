@@ -123,6 +123,21 @@ describe('infrastructure failures carry their reason', () => {
     ttlSeconds: 60,
     staleIfErrorSeconds: 600,
   };
+  /** contacts, trusting messaging by the JWKS the key server publishes. */
+  const contactsTrustingServer = (options: Parameters<typeof createS2SAuth>[1]) =>
+    contactsWith(
+      [
+        {
+          name: 'messaging',
+          applicationId: IDS.messaging,
+          realm: 'contoso.com',
+          trustLevel: 'Full',
+          keySource: { kind: 'jwks', url: server.url() },
+        },
+      ],
+      { keySources: KEY_SOURCES },
+      options,
+    );
 
   it.each([
     ['down', 'http_status'],
@@ -136,19 +151,7 @@ describe('infrastructure failures carry their reason', () => {
       server.mode = mode === 'not-a-jwks' ? 'ok' : (mode as KeyServer['mode']);
       server.document = mode === 'not-a-jwks' ? { not: 'keys' } : messaging.jwks();
       const { events, onEvent } = recorder();
-      const contacts = await contactsWith(
-        [
-          {
-            name: 'messaging',
-            applicationId: IDS.messaging,
-            realm: 'contoso.com',
-            trustLevel: 'Full',
-            keySource: { kind: 'jwks', url: server.url() },
-          },
-        ],
-        { keySources: KEY_SOURCES },
-        { onEvent },
-      );
+      const contacts = await contactsTrustingServer({ onEvent });
       const { token } = await messaging.issuer.mint({ audience: CONTACTS_AUDIENCE });
       const error = await contacts.verifier.verify(token).catch((e: unknown) => e);
       expect(error).toMatchObject({
@@ -171,19 +174,7 @@ describe('infrastructure failures carry their reason', () => {
     server.document = messaging.jwks();
     const clock = manualClock(Date.now());
     const { events, onEvent } = recorder();
-    const contacts = await contactsWith(
-      [
-        {
-          name: 'messaging',
-          applicationId: IDS.messaging,
-          realm: 'contoso.com',
-          trustLevel: 'Full',
-          keySource: { kind: 'jwks', url: server.url() },
-        },
-      ],
-      { keySources: KEY_SOURCES },
-      { onEvent, clock },
-    );
+    const contacts = await contactsTrustingServer({ onEvent, clock });
     const mint = () => messaging.issuer.mint({ audience: CONTACTS_AUDIENCE }).then((m) => m.token);
     await contacts.verifier.verify(await mint());
     server.mode = 'down';

@@ -12,7 +12,7 @@ import {
   type Suite,
 } from '../helpers/partners';
 import { manualClock } from '../helpers/service';
-import { craftToken, tamper } from '../helpers/tokens';
+import { actorClaims, craftToken, tamper } from '../helpers/tokens';
 import { createOAuthCertificate } from '../../src/core/certificates/create-certificate';
 import { parseCertificate } from '../../src/core/certificates/oauth-certificate';
 
@@ -77,16 +77,7 @@ describe.each(ADAPTERS)('inbound rules through the %s adapter on %s', (mode, ver
   });
 
   const now = () => Math.floor(clock() / 1000);
-  const claims = (extra: Record<string, unknown> = {}) => ({
-    aud: AUD,
-    iss: MESSAGING,
-    nameid: MESSAGING,
-    nbf: now(),
-    iat: now(),
-    exp: now() + 300,
-    jti: `j-${Math.random()}`,
-    ...extra,
-  });
+  const claims = (extra: Record<string, unknown> = {}) => actorClaims(AUD, MESSAGING, now(), extra);
   const header = (extra: Record<string, unknown> = {}) => ({
     alg: 'RS256',
     typ: 'JWT',

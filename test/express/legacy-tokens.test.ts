@@ -3,7 +3,7 @@ import request from 'supertest';
 import type express from 'express';
 import { IDS } from '../helpers/certificates';
 import { CONTACTS_AUDIENCE, createSuite, protectedApp, type Suite } from '../helpers/partners';
-import { craftToken } from '../helpers/tokens';
+import { craftToken, legacyOuterClaims } from '../helpers/tokens';
 
 const AUD = `${IDS.contacts}/contacts.contoso.com@contoso.com`;
 const MESSAGING = `${IDS.messaging}@contoso.com`;
@@ -59,17 +59,7 @@ describe('Microsoft legacy forms', () => {
       key,
     );
   const outer = (actorToken: string, extra: Record<string, unknown> = {}) =>
-    unsigned({
-      aud: AUD,
-      iss: MESSAGING,
-      nbf: now(),
-      exp: now() + 300,
-      nameid: 'S-1-5-21-42',
-      nii: 'urn:office:idp:activedirectory',
-      upn: 'alice@contoso.com',
-      actortoken: actorToken,
-      ...extra,
-    });
+    unsigned(legacyOuterClaims(AUD, MESSAGING, now(), actorToken, extra));
 
   it('accepts the legacy user-context token our issuer mints for a legacy partner', async () => {
     const { token } = await suite.messaging.issuer.mint({

@@ -55,3 +55,37 @@ export function jwsSign(
   if (alg.startsWith('PS')) return sign(HASH[alg], data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
   return sign(HASH[alg], data, key);
 }
+
+/**
+ * A partner's app-only actor token's claims, as Microsoft servers send them: `iss` = `nameid` =
+ * `issuer`, valid from `now` (seconds) for 5 minutes, a fresh `jti`; `extra` over them.
+ */
+export function actorClaims(
+  aud: string,
+  issuer: string,
+  now: number,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { aud, iss: issuer, nameid: issuer, nbf: now, iat: now, exp: now + 300, jti: `j-${Math.random()}`, ...extra };
+}
+
+/** The legacy outer token's claims: alice (by `nameid` and `upn`) around the signed `actorToken`. */
+export function legacyOuterClaims(
+  aud: string,
+  issuer: string,
+  now: number,
+  actorToken: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    aud,
+    iss: issuer,
+    nbf: now,
+    exp: now + 300,
+    nameid: 'S-1-5-21-42',
+    nii: 'urn:office:idp:activedirectory',
+    upn: 'alice@contoso.com',
+    actortoken: actorToken,
+    ...extra,
+  };
+}

@@ -2,7 +2,7 @@ import type { S2SAuth } from '../../s2s-auth';
 import type { Partner } from '../../core/partners/partner-registry';
 import { parseBearerChallenge } from '../../client/bearer-challenge-parser';
 import { PartnerFetchError } from '../../client/partner-fetch-error';
-import { KeySourceError } from '../../core/partners/fetch-document';
+import { KeySourceError, systemErrorCode } from '../../core/partners/fetch-document';
 import { ownMetadataUrl } from './own-service-checks';
 import { fail, pass, printable, warn, type CheckResult } from './check-result';
 
@@ -74,8 +74,9 @@ function unreachable(error: unknown, url: string): string {
   if (error instanceof PartnerFetchError) return `${error.code}: ${printable(error.message)}`;
   // Its metadata could not be read, so neither its id nor its realm (for the audience) is known.
   if (error instanceof KeySourceError) return `not called: ${error.message}`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = systemErrorCode(error);
+  const cause = (error as { cause?: { message?: string } }).cause;
   const host = new URL(url).host;
   if ((error as Error).name === 'TimeoutError') return `no answer from ${host} in time`;
-  return `cannot connect to ${host}${cause?.code ? ` (${cause.code})` : cause?.message ? ` (${printable(cause.message)})` : ''}`;
+  return `cannot connect to ${host}${code ? ` (${code})` : cause?.message ? ` (${printable(cause.message)})` : ''}`;
 }

@@ -1,10 +1,8 @@
-import { keyFitsAlgorithm, type AllowedAlgorithm } from '../../core/tokens/signature-algorithms';
+import { isUsableKey } from '../../core/tokens/signature-algorithms';
 import type { Partner } from '../../core/partners/partner-registry';
 import type { KeySet } from '../../core/partners/verification-key';
 import { KeySourceError } from '../../core/partners/fetch-document';
 import { DAY_MS, EXPIRY_WARNING_DAYS, expiry, fail, pass, printable, warn, type CheckResult } from './check-result';
-
-const ALGORITHMS: AllowedAlgorithm[] = ['RS256', 'PS256', 'ES256', 'ES384'];
 
 /**
  * A partner's keys, as the service would get them: the source is reachable and parses, at least
@@ -27,7 +25,7 @@ export async function checkPartnerKeys(partner: Partner, now: number): Promise<C
 }
 
 function keyVerdict(subject: string, description: string, keySet: KeySet, now: number): CheckResult {
-  const fitting = keySet.keys.filter((k) => ALGORITHMS.some((alg) => keyFitsAlgorithm(k.key, alg)));
+  const fitting = keySet.keys.filter((k) => isUsableKey(k.key));
   const valid = fitting.filter((k) => (k.notAfter ?? Infinity) > now && (k.notBefore ?? -Infinity) <= now);
   const from = `${keySet.keys.length} key${keySet.keys.length === 1 ? '' : 's'} from ${description}`;
   if (fitting.length === 0)

@@ -25,10 +25,15 @@ export class KeySourceError extends Error {
 
 const MAX_REDIRECTS = 3;
 
-/** undici says only "fetch failed"; the system error code beneath (ECONNREFUSED, ENOTFOUND, ...) says why. */
-function networkFailure(error: unknown): string {
+/** The system error code beneath a failed fetch (ECONNREFUSED, ENOTFOUND, ...): undici itself says only "fetch failed". */
+export function systemErrorCode(error: unknown): string | undefined {
   const code = (error as { cause?: { code?: unknown } }).cause?.code;
-  return typeof code === 'string' ? `${(error as Error).message} (${code})` : (error as Error).message;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function networkFailure(error: unknown): string {
+  const code = systemErrorCode(error);
+  return code ? `${(error as Error).message} (${code})` : (error as Error).message;
 }
 
 /** The transport rule for every URL we send to or fetch from: `https:`, or `http:` to an explicitly allowed host. */

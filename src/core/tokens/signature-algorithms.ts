@@ -32,6 +32,11 @@ export function keyFitsAlgorithm(key: KeyObject, alg: AllowedAlgorithm): boolean
   return (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
 }
 
+/** Whether `key` can verify any allowed algorithm (what `s2s-oauth check` calls a usable key). */
+export function isUsableKey(key: KeyObject): boolean {
+  return (Object.keys(ALGORITHMS) as AllowedAlgorithm[]).some((alg) => keyFitsAlgorithm(key, alg));
+}
+
 /** Verifies a JWS signature over `signingInput`. */
 export function verifySignature(
   alg: AllowedAlgorithm,

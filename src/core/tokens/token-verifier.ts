@@ -343,7 +343,11 @@ export class TokenVerifier {
     return entry.principal;
   }
 
-  private accepted(key: string | undefined, { principal, partner, uniqueJti }: Verified, started?: number): Principal {
+  private accepted(
+    key: string | undefined,
+    { principal, partner, uniqueJti }: Verified,
+    started: number | undefined,
+  ): Principal {
     if (key && !uniqueJti)
       this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
     this.options.onEvent?.({

@@ -1,6 +1,11 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { jwsSign } from '../../helpers/tokens';
-import { isAllowedAlgorithm, keyFitsAlgorithm, verifySignature } from '../../../src/core/tokens/signature-algorithms';
+import {
+  isAllowedAlgorithm,
+  isUsableKey,
+  keyFitsAlgorithm,
+  verifySignature,
+} from '../../../src/core/tokens/signature-algorithms';
 
 const rsa2048 = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const rsa1024 = generateKeyPairSync('rsa', { modulusLength: 1024 });
@@ -9,6 +14,11 @@ const p384 = generateKeyPairSync('ec', { namedCurve: 'secp384r1' });
 const ed25519 = generateKeyPairSync('ed25519');
 
 describe('signature algorithms', () => {
+  it('calls usable exactly the keys some allowed algorithm accepts', () => {
+    expect([rsa2048, p256, p384].map((k) => isUsableKey(k.publicKey))).toEqual([true, true, true]);
+    expect([rsa1024, ed25519].map((k) => isUsableKey(k.publicKey))).toEqual([false, false]);
+  });
+
   it('allows exactly the asymmetric algorithms, and nothing that merely looks like one', () => {
     for (const alg of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384'])
       expect(isAllowedAlgorithm(alg)).toBe(true);

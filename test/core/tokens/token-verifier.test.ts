@@ -6,7 +6,7 @@ import type { PartnerConfigInput } from '../../../src/core/config/config-schema'
 import { IDS } from '../../helpers/certificates';
 import { CONTACTS_AUDIENCE } from '../../helpers/partners';
 import { serviceConfig } from '../../helpers/service';
-import { craftToken } from '../../helpers/tokens';
+import { actorClaims, craftToken, legacyOuterClaims } from '../../helpers/tokens';
 
 /*
  * The verifier as a core, with no HTTP: verify() and explain() called directly. Every refusal
@@ -69,16 +69,7 @@ const header = (extra: Record<string, unknown> = {}) => ({
   x5t: messaging.signingKeys.active().x5t,
   ...extra,
 });
-const claims = (extra: Record<string, unknown> = {}) => ({
-  aud: AUD,
-  iss: SCHEDULER,
-  nameid: SCHEDULER,
-  nbf: now(),
-  iat: now(),
-  exp: now() + 300,
-  jti: `j-${Math.random()}`,
-  ...extra,
-});
+const claims = (extra: Record<string, unknown> = {}) => actorClaims(AUD, SCHEDULER, now(), extra);
 /** A token of scheduler (no replay rule, no legacy form): the plain partner path. */
 const signed = (extra: Record<string, unknown> = {}, head: Record<string, unknown> = {}) =>
   craftToken(
@@ -89,39 +80,14 @@ const signed = (extra: Record<string, unknown> = {}, head: Record<string, unknow
 const actorToken = (extra: Record<string, unknown> = {}) =>
   craftToken(
     header(),
-    {
-      aud: AUD,
-      iss: MESSAGING,
-      nameid: MESSAGING,
-      nbf: now(),
-      iat: now(),
-      exp: now() + 300,
-      trustedfordelegation: true,
-      jti: `actor-${Math.random()}`,
-      ...extra,
-    },
+    actorClaims(AUD, MESSAGING, now(), { trustedfordelegation: true, jti: `actor-${Math.random()}`, ...extra }),
     messagingKey,
   );
 const outer = (
   actor: string,
   extra: Record<string, unknown> = {},
   head: Record<string, unknown> = { typ: 'JWT', alg: 'none' },
-) =>
-  craftToken(
-    head,
-    {
-      aud: AUD,
-      iss: MESSAGING,
-      nbf: now(),
-      exp: now() + 300,
-      nameid: 'S-1-5-21-42',
-      nii: 'urn:office:idp:activedirectory',
-      upn: 'alice@contoso.com',
-      actortoken: actor,
-      ...extra,
-    },
-    'none',
-  );
+) => craftToken(head, legacyOuterClaims(AUD, MESSAGING, now(), actor, extra), 'none');
 
 /** Asserts that verify() and explain() both refuse `token` with `code`; returns verify()'s error. */
 async function refusedBoth(token: unknown, code: string, s2s = contacts): Promise<TokenError> {
