@@ -34,6 +34,9 @@ autocannon(
         p99: result.latency.p99,
         non2xx: result.non2xx,
         errors: result.errors,
+        // Requests built, and tokens to build them from: more requests than tokens reuses tokens.
+        sent: next - (options.offset ?? 0),
+        tokens: tokens.length,
       }) + '\n',
     );
   },

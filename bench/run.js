@@ -15,7 +15,9 @@ const ROUNDS = quick ? 1 : 3;
 const WARMUP = quick ? 1 : 2;
 const DURATION = quick ? 3 : 10;
 const CONNECTIONS = 50;
-const COLD_TOKENS = quick ? 12_000 : 30_000; // > verifiedTokenCache.maxEntries (10,000): every request misses
+// The cold case: a token never seen before on every request of a server's life (check, warm-up and
+// measured window), so neither the verified-token cache nor its admission filter ever sees one twice.
+const COLD_TOKENS = quick ? 60_000 : 170_000;
 // Replay defence: the plain middleware with requireUniqueJti, a distinct ES256 token every request
 // (cheap to mint in the numbers a run needs), on the in-memory store and on Redis (loopback, pinned
 // to the load generator's core). Measured when redis-server is installed.
@@ -30,8 +32,8 @@ const hasRedis = (() => {
 const UNIQUE = new Set(['unique-memory', 'unique-redis']);
 // Enough that the measured window never wraps onto a token the warm-up used (~9k requests/s at most here).
 const UNIQUE_TOKENS = quick ? 60_000 : 150_000;
-/** Where the measured run starts in the token list: after every token the warm-up may have used. */
-const UNIQUE_MEASURE_OFFSET = quick ? 20_000 : 50_000;
+/** Where the measured run starts in a list of distinct tokens: after every token the warm-up may have used. */
+const MEASURE_OFFSET = quick ? 20_000 : 30_000;
 const ALL_VARIANTS = [
   'bare',
   'passport-ceiling',
@@ -118,6 +120,7 @@ async function prepare() {
   const cold = [];
   for (let i = 0; i < COLD_TOKENS; i += 500)
     cold.push(...(await Promise.all(Array.from({ length: Math.min(500, COLD_TOKENS - i) }, mint))));
+  const coldCheck = await mint();
   console.log('done');
   const tokensFile = join(dir, 'cold-tokens.json');
   writeFileSync(tokensFile, JSON.stringify(cold));
@@ -151,7 +154,7 @@ async function prepare() {
       issuer: claims.iss,
     }),
   );
-  return { token, cold, tokensFile, setupFile, uniqueTokensFile, uniqueCheck };
+  return { token, coldCheck, tokensFile, setupFile, uniqueTokensFile, uniqueCheck };
 }
 
 let benchRedisUrl;
@@ -244,17 +247,24 @@ async function measure(variant, prepared) {
   const { child, port } = await startServer(variant, prepared.setupFile);
   try {
     const unique = UNIQUE.has(variant);
-    const token = unique ? prepared.uniqueCheck : COLD.has(variant) ? prepared.cold[0] : prepared.token;
+    const cold = COLD.has(variant);
+    // Distinct-token variants are checked with a token of their own, outside the list they are loaded with.
+    const token = unique ? prepared.uniqueCheck : cold ? prepared.coldCheck : prepared.token;
     await check(variant, port, token);
     const url = `http://127.0.0.1:${port}/r`;
-    const tokensFile = unique ? prepared.uniqueTokensFile : COLD.has(variant) ? prepared.tokensFile : undefined;
-    load(url, token, tokensFile, WARMUP);
+    const tokensFile = unique ? prepared.uniqueTokensFile : cold ? prepared.tokensFile : undefined;
+    const warmup = load(url, token, tokensFile, WARMUP);
+    const offset = tokensFile ? MEASURE_OFFSET : 0;
     const before = await stats(port);
-    const result = load(url, token, tokensFile, DURATION, unique ? UNIQUE_MEASURE_OFFSET : 0);
+    const result = load(url, token, tokensFile, DURATION, offset);
     const after = await stats(port);
     const cpuMicros = after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system;
     if (result.non2xx > 0 || result.errors > 0)
       throw new Error(`${variant}: ${result.non2xx} non-2xx and ${result.errors} errors under load`);
+    if (tokensFile && (warmup.sent > offset || offset + result.sent > result.tokens))
+      throw new Error(
+        `${variant}: the distinct tokens ran out (warm-up ${warmup.sent}, measured ${result.sent} from ${offset} of ${result.tokens}): not measured`,
+      );
     return { ...result, cpuPerRequest: cpuMicros / (after.requests - before.requests) };
   } finally {
     child.kill();

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const token = await messaging.mint({ audience: config });
   await fetch(`${base}/contacts`, { headers: { authorization: `Bearer ${token}` } }); // accepted
+  await fetch(`${base}/contacts`, { headers: { authorization: `Bearer ${token}` } }); // accepted (and now cached)
   await fetch(`${base}/contacts`, { headers: { authorization: `Bearer ${token}` } }); // accepted, from the cache
   await fetch(`${base}/contacts`, { headers: { authorization: 'Bearer nope' } }); // refused
   const scraped = await (await fetch(`${base}/metrics`)).text();

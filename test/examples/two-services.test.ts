@@ -40,7 +40,7 @@ describe("the README's observability example", () => {
     const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
     const scope = `otel_scope_name="s2s-oauth",otel_scope_version="${version}"`;
     expect(out).toContain(
-      `s2s_oauth_inbound_decisions_total{s2s_oauth_decision="accepted",s2s_oauth_partner="messaging",s2s_oauth_cache="miss",${scope}} 1\n`,
+      `s2s_oauth_inbound_decisions_total{s2s_oauth_decision="accepted",s2s_oauth_partner="messaging",s2s_oauth_cache="miss",${scope}} 2\n`,
     );
     expect(out).toContain(
       `s2s_oauth_inbound_decisions_total{s2s_oauth_decision="accepted",s2s_oauth_partner="messaging",s2s_oauth_cache="hit",${scope}} 1\n`,

@@ -98,8 +98,8 @@ describe('openTelemetry(): inbound decisions and verification time', () => {
     app.use(s2s.errorHandler());
     const token = await im.mint({ audience: config, user: 'alice@contoso.com' });
     await request(app).get('/r').auth(token, { type: 'bearer' }).expect(200); // a miss
-    await request(app).get('/r').auth(token, { type: 'bearer' }).expect(200); // a hit
-    await request(app).get('/admin').auth(token, { type: 'bearer' }).expect(403); // a guard's refusal
+    await request(app).get('/r').auth(token, { type: 'bearer' }).expect(200); // a miss that caches it (its second sighting)
+    await request(app).get('/admin').auth(token, { type: 'bearer' }).expect(403); // a hit, then a guard's refusal
     const expired = await im.mint({ audience: config, user: 'alice@contoso.com', expiresIn: -120 });
     await request(app).get('/r').auth(expired, { type: 'bearer' }).expect(401);
     const stranger = await createTestPartner({ trustLevel: 'Full', keyType: 'ec' });
@@ -113,8 +113,8 @@ describe('openTelemetry(): inbound decisions and verification time', () => {
     const { unit, points } = await otel.metric('s2s_oauth.inbound.decisions');
     expect(unit).toBe('{decision}');
     const accepted = { 's2s_oauth.decision': 'accepted', 's2s_oauth.partner': 'im' };
-    expect(countOf(points, { ...accepted, 's2s_oauth.cache': 'hit' })).toEqual([2]); // the guard's request hit too
-    expect(countOf(points, { ...accepted, 's2s_oauth.cache': 'miss' })).toEqual([1]);
+    expect(countOf(points, { ...accepted, 's2s_oauth.cache': 'hit' })).toEqual([1]); // the guard's request
+    expect(countOf(points, { ...accepted, 's2s_oauth.cache': 'miss' })).toEqual([2]);
     expect(
       countOf(points, {
         's2s_oauth.decision': 'rejected',
@@ -151,7 +151,7 @@ describe('openTelemetry(): inbound decisions and verification time', () => {
       countOf(points, attributes)[0] as { count: number; sum: number; max: number };
     const miss = hist({ 's2s_oauth.decision': 'accepted', 's2s_oauth.cache': 'miss' });
     const hit = hist({ 's2s_oauth.decision': 'accepted', 's2s_oauth.cache': 'hit' });
-    expect([miss.count, hit.count]).toEqual([1, 2]);
+    expect([miss.count, hit.count]).toEqual([2, 1]);
     expect(hist({ 's2s_oauth.decision': 'rejected', 's2s_oauth.cache': 'miss' }).count).toBe(2);
     // Plausible values: positive, well under a second on loopback.
     for (const h of [miss, hit]) expect(h.sum > 0 && h.max < 1).toBe(true);

@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { SightingFilter } from './sighting-filter';
 
 /**
  * A bounded cache of verified tokens, keyed by a SHA-256 of the token (never the token itself),
@@ -9,14 +10,38 @@ import { hash } from 'node:crypto';
  * `map.keys().next()` walks over V8's tombstones of deleted entries and cost ~4 µs per insert
  * under churn (distinct tokens), against O(1) here. An expired key left in the ring only makes a
  * later eviction delete nothing, or drop a re-added entry early: a miss, never a wrong hit.
+ *
+ * A token enters on its second verification ({@link SightingFilter}): one sent once is never
+ * hashed nor held, so distinct tokens (a caller minting per request) neither cost an insertion
+ * and its garbage nor evict the tokens callers reuse.
  */
 export class VerifiedTokenCache<T> {
   private readonly entries = new Map<string, { value: T; expiresAt: number }>();
   private readonly ring: Array<string | undefined>;
   private cursor = 0;
+  private readonly verifiedOnce: SightingFilter;
 
   constructor(private readonly maxEntries: number) {
     this.ring = new Array<string | undefined>(maxEntries);
+    // Remembering four times as many tokens as are cached lets a reused token in among a flood of others.
+    this.verifiedOnce = new SightingFilter(maxEntries * 4);
+  }
+
+  /**
+   * The key to look `token` up by, or `undefined` when it cannot be here: it was not verified
+   * before (its hash is then not even computed), or the cache holds nothing.
+   */
+  keyFor(token: string): string | undefined {
+    return this.maxEntries > 0 && this.verifiedOnce.has(token) ? VerifiedTokenCache.keyOf(token) : undefined;
+  }
+
+  /**
+   * A token just verified: cached under `key` when {@link keyFor} gave it one (a token verified
+   * before), otherwise remembered, so that its next verification caches it.
+   */
+  admit(token: string, key: string | undefined, value: T, expiresAt: number): void {
+    if (key === undefined) this.verifiedOnce.add(token);
+    else this.set(key, value, expiresAt);
   }
 
   /** The cache key of a token. */

@@ -59,18 +59,34 @@ export function selectKeys(
   now: number,
   skewMs = 0,
 ): SelectedKeys | undefined {
-  const by = (field: 'kid' | 'x5t' | 'x5tS256', value: unknown) =>
-    typeof value === 'string' ? keys.filter((k) => k[field] === value) : undefined;
-  const named = by('kid', header.kid) ?? by('x5t', header.x5t) ?? by('x5tS256', header['x5t#S256']) ?? keys;
+  const named =
+    keysNamed(keys, 'kid', header.kid) ??
+    keysNamed(keys, 'x5t', header.x5t) ??
+    keysNamed(keys, 'x5tS256', header['x5t#S256']) ??
+    keys;
   if (named !== keys && named.length === 0) return undefined;
   // The clock skew tokens get applies to certificates too: a certificate made a moment ago on a
   // machine whose clock runs ahead is not "not yet valid" here.
-  const usable = named.filter(
-    (k) =>
+  const usable: VerificationKey[] = [];
+  for (const k of named)
+    if (
       (k.notAfter === undefined || k.notAfter > now - skewMs) &&
-      (k.notBefore === undefined || k.notBefore <= now + skewMs),
-  );
+      (k.notBefore === undefined || k.notBefore <= now + skewMs)
+    )
+      usable.push(k);
   return { usable, outOfDate: usable.length === 0 && named.length > 0 };
+}
+
+/** The keys whose `field` is `value`; `undefined` when the header does not name a key that way. */
+function keysNamed(
+  keys: readonly VerificationKey[],
+  field: 'kid' | 'x5t' | 'x5tS256',
+  value: unknown,
+): VerificationKey[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  const found: VerificationKey[] = [];
+  for (const k of keys) if (k[field] === value) found.push(k);
+  return found;
 }
 
 /** Reads a JWKS (RFC 7517 section 5): signature keys of type RSA or EC; others are skipped. */

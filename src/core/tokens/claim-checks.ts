@@ -1,5 +1,5 @@
 import { TokenError } from '../errors/token-error';
-import { parseName, sameIdentifier } from '../principal-names';
+import { formatAudience, formatPrincipal, parseName, sameIdentifier } from '../principal-names';
 import { USER_CLAIMS, type UserIdentity } from './user-identity';
 
 /** A validity window in seconds. */
@@ -86,12 +86,29 @@ export function optionalString(claims: Record<string, unknown>, claim: string, l
   return value;
 }
 
-/** Who we are, for audience checks. */
+/** Who we are, for audience checks (made by {@link audienceSubject}). */
 export interface AudienceSubject {
   serviceName: string;
   realms: readonly string[];
   /** Lower-cased `host` or `host:port` entries partners address us by. */
   hostnames: readonly string[];
+  /** The audiences our own issuer would write for us (each one ours): most tokens' `aud` is one of them. */
+  exactly: ReadonlySet<string>;
+}
+
+/** Who we are, for audience checks: built once per verifier. */
+export function audienceSubject(
+  serviceName: string,
+  realms: readonly string[],
+  hostnames: readonly string[],
+): AudienceSubject {
+  const subject = { serviceName, realms, hostnames: hostnames.map((h) => h.toLowerCase()) };
+  const spellings = realms.flatMap((realm) => [
+    formatPrincipal(serviceName, realm),
+    ...subject.hostnames.map((host) => formatAudience(serviceName, host, realm)),
+  ]);
+  // Only what the full comparison accepts, so the shortcut can never accept more than it.
+  return { ...subject, exactly: new Set(spellings.filter((a) => audienceMatch(a, subject) === 'ours')) };
 }
 
 function hostMatches(host: string, hostnames: readonly string[]): boolean {
@@ -100,20 +117,32 @@ function hostMatches(host: string, hostnames: readonly string[]): boolean {
   return hostnames.some((h) => h === host || (!/:\d+$/.test(h) && h === bare));
 }
 
+/** Whether one audience is `<our principal id>[/<one of our hostnames>]@<one of our realms>`, or ours but of another realm. */
+function audienceMatch(
+  audience: string,
+  subject: Omit<AudienceSubject, 'exactly'>,
+): 'ours' | 'another realm' | undefined {
+  const name = parseName(audience);
+  if (!name || !sameIdentifier(name.principalId, subject.serviceName)) return undefined;
+  if (name.host !== undefined && !hostMatches(name.host, subject.hostnames)) return undefined;
+  const realm = name.realm.toLowerCase();
+  return subject.realms.some((r) => sameIdentifier(r, name.realm) || r.toLowerCase() === realm)
+    ? 'ours'
+    : 'another realm';
+}
+
 /**
  * Checks `aud` (a string or an array of strings): one entry must be `<our principal id>[/<one of
  * our hostnames>]@<one of our realms>`. A realm we do not serve is reported as `realm_mismatch`.
  */
 export function checkAudience(claims: Record<string, unknown>, subject: AudienceSubject): string {
-  const audiences = audiencesOf(claims);
+  // The usual case, read without parsing: one audience, spelled as we would spell it.
+  if (typeof claims.aud === 'string' && subject.exactly.has(claims.aud)) return claims.aud;
   let realmOnly = false;
-  for (const audience of audiences) {
-    const name = parseName(audience);
-    if (!name || !sameIdentifier(name.principalId, subject.serviceName)) continue;
-    if (name.host !== undefined && !hostMatches(name.host, subject.hostnames)) continue;
-    if (subject.realms.some((r) => sameIdentifier(r, name.realm) || r.toLowerCase() === name.realm.toLowerCase()))
-      return audience;
-    realmOnly = true;
+  for (const audience of audiencesOf(claims)) {
+    const match = audienceMatch(audience, subject);
+    if (match === 'ours') return audience;
+    realmOnly ||= match === 'another realm';
   }
   if (realmOnly)
     throw new TokenError('realm_mismatch', 'the token is addressed to a realm this service does not serve', {

@@ -9,7 +9,7 @@ import type { IssuerMatch, Partner, PartnerRegistry } from '../partners/partner-
 import type { AuthorizationServer, AuthorizationServers } from '../partners/authorization-server';
 import { chain, type MaybePromise } from '../maybe-async';
 import { parseName } from '../principal-names';
-import { optionalString, type AudienceSubject } from './claim-checks';
+import { audienceSubject, optionalString, type AudienceSubject } from './claim-checks';
 import type { CompactJws } from './compact-jws';
 import { checkLegacyAllowed, checkOuterAgreesWithActor } from './legacy-token';
 import {
@@ -101,11 +101,7 @@ export class TokenVerifier {
 
   constructor(private readonly options: TokenVerifierOptions) {
     this.cache = new VerifiedTokenCache(options.verifiedTokenCacheSize);
-    this.us = {
-      serviceName: options.serviceName,
-      realms: options.realms,
-      hostnames: options.hostnames.map((h) => h.toLowerCase()),
-    };
+    this.us = audienceSubject(options.serviceName, options.realms, options.hostnames);
     this.replay = { store: options.replayStore, timeoutMs: options.replayTimeoutMs };
   }
 
@@ -149,7 +145,7 @@ export class TokenVerifier {
     const started = this.options.timed ? performance.now() : undefined;
     if (typeof token !== 'string')
       throw this.rejected(new TokenError('token_malformed', 'the token is not a string'), started);
-    const key = token.length > this.options.maxTokenBytes ? undefined : VerifiedTokenCache.keyOf(token);
+    const key = token.length > this.options.maxTokenBytes ? undefined : this.cache.keyFor(token);
     const cached = key && this.fromCache(key, started);
     if (cached) return cached;
     let checked: MaybePromise<Verified>;
@@ -158,9 +154,9 @@ export class TokenVerifier {
     } catch (error) {
       throw this.rejected(error, started);
     }
-    if (!(checked instanceof Promise)) return this.accepted(key, checked, started);
+    if (!(checked instanceof Promise)) return this.accepted(token, key, checked, started);
     return checked.then(
-      (verified) => this.accepted(key, verified, started),
+      (verified) => this.accepted(token, key, verified, started),
       (error: unknown) => Promise.reject(this.rejected(error, started)),
     );
   }
@@ -344,12 +340,13 @@ export class TokenVerifier {
   }
 
   private accepted(
+    token: string,
     key: string | undefined,
     { principal, partner, uniqueJti }: Verified,
     started: number | undefined,
   ): Principal {
-    if (key && !uniqueJti)
-      this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
+    if (!uniqueJti)
+      this.cache.admit(token, key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
     this.options.onEvent?.({
       type: 'accepted',
       partner: principal.partner,
