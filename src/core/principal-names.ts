@@ -10,6 +10,16 @@ export function formatPrincipal(principalId: string, realm: string): string {
   return `${principalId}@${realm}`;
 }
 
+/** Whether `name` is {@link formatPrincipal}'s spelling of `principalId` and `realm`, compared without building it. */
+export function isPrincipal(name: string, principalId: string, realm: string): boolean {
+  return (
+    name.length === principalId.length + 1 + realm.length &&
+    name.charCodeAt(principalId.length) === 64 && // '@'
+    name.startsWith(principalId) &&
+    name.endsWith(realm)
+  );
+}
+
 /** `<principal id>/<host>@<realm>`: the `aud` of a token addressed to a service at `host`. */
 export function formatAudience(principalId: string, host: string, realm: string): string {
   return `${principalId}/${host.toLowerCase()}@${realm}`;
@@ -43,5 +53,10 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Principal ids and realms compare exactly, except GUIDs, which compare case-insensitively. */
 export function sameIdentifier(a: string, b: string): boolean {
-  return a === b || (GUID.test(a) && a.toLowerCase() === b.toLowerCase());
+  if (a === b) return true;
+  if (a.length !== b.length || !GUID.test(a) || !GUID.test(b)) return false;
+  // Hex digits and '-' differ only in the lower-case bit when they differ only in case: no
+  // lower-cased copies (the registry compares the issuer with every partner on each token).
+  for (let i = 0; i < a.length; i++) if ((a.charCodeAt(i) | 0x20) !== (b.charCodeAt(i) | 0x20)) return false;
+  return true;
 }

@@ -41,7 +41,7 @@ export function keyFromCertificate(certificate: OAuthCertificate): VerificationK
 /** The keys a token header names, among one issuer's. */
 export interface SelectedKeys {
   /** Keys in their certificate's validity window: the only ones tried. */
-  usable: VerificationKey[];
+  usable: readonly VerificationKey[];
   /** The header named keys (or the issuer has keys) but every one is outside its certificate's validity. */
   outOfDate: boolean;
 }
@@ -67,25 +67,35 @@ export function selectKeys(
   if (named !== keys && named.length === 0) return undefined;
   // The clock skew tokens get applies to certificates too: a certificate made a moment ago on a
   // machine whose clock runs ahead is not "not yet valid" here.
-  const usable: VerificationKey[] = [];
-  for (const k of named)
-    if (
-      (k.notAfter === undefined || k.notAfter > now - skewMs) &&
-      (k.notBefore === undefined || k.notBefore <= now + skewMs)
-    )
-      usable.push(k);
+  let usable = named;
+  for (const k of named) {
+    if (!withinValidity(k, now, skewMs)) {
+      usable = named.filter((key) => withinValidity(key, now, skewMs));
+      break;
+    }
+  }
   return { usable, outOfDate: usable.length === 0 && named.length > 0 };
 }
 
-/** The keys whose `field` is `value`; `undefined` when the header does not name a key that way. */
+function withinValidity(key: VerificationKey, now: number, skewMs: number): boolean {
+  return (
+    (key.notAfter === undefined || key.notAfter > now - skewMs) &&
+    (key.notBefore === undefined || key.notBefore <= now + skewMs)
+  );
+}
+
+/**
+ * The keys whose `field` is `value`; `undefined` when the header does not name a key that way.
+ * (A loop, not `filter`: this runs on every uncached verification, and usually finds one key.)
+ */
 function keysNamed(
   keys: readonly VerificationKey[],
   field: 'kid' | 'x5t' | 'x5tS256',
   value: unknown,
-): VerificationKey[] | undefined {
+): readonly VerificationKey[] | undefined {
   if (typeof value !== 'string') return undefined;
-  const found: VerificationKey[] = [];
-  for (const k of keys) if (k[field] === value) found.push(k);
+  let found: VerificationKey[] = [];
+  for (const k of keys) if (k[field] === value) found = [...found, k];
   return found;
 }
 

@@ -1,4 +1,6 @@
 import { TokenError } from '../errors/token-error';
+import { deepFreeze } from './principal';
+import { base64urlText } from './transient-bytes';
 
 /** A compact JWS split into its parts, header and payload decoded but NOT verified. */
 export interface CompactJws {
@@ -19,13 +21,31 @@ const THREE_BASE64URL_PARTS = /^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/
 function decodeJsonObject(part: string, what: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    value = JSON.parse(base64urlText(part));
   } catch {
     throw new TokenError('token_malformed', `the ${what} is not JSON`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new TokenError('token_malformed', `the ${what} is not a JSON object`);
   return value as Record<string, unknown>;
+}
+
+/**
+ * Decoded headers of recent tokens, by their base64url text: a partner's tokens all carry the
+ * same header, so the uncached path decodes one JSON object per token, not two. Frozen, since
+ * tokens share them; emptied when full, so a spray of distinct headers costs what decoding does.
+ */
+const recentHeaders = new Map<string, Record<string, unknown>>();
+const RECENT_HEADERS = 64;
+
+function decodeHeader(part: string): Record<string, unknown> {
+  const known = recentHeaders.get(part);
+  if (known) return known;
+  const header = deepFreeze(decodeJsonObject(part, 'header'));
+  if (recentHeaders.size >= RECENT_HEADERS) recentHeaders.clear();
+  // A copy of the text as the key: the part itself is a view that would keep the whole token alive.
+  recentHeaders.set(Buffer.from(part, 'latin1').toString('latin1'), header);
+  return header;
 }
 
 /** The 6-bit value of a base64url character (the alphabet was checked already). */
@@ -61,7 +81,7 @@ export function parseCompactJws(token: string): CompactJws {
   if (!isCanonicalBase64url(signaturePart))
     throw new TokenError('token_malformed', 'the signature is not canonical base64url');
   return {
-    header: decodeJsonObject(token.slice(0, first), 'header'),
+    header: decodeHeader(token.slice(0, first)),
     payload: decodeJsonObject(token.slice(first + 1, second), 'payload'),
     signingInput: token.slice(0, second),
     signature: Buffer.from(signaturePart, 'base64url'),

@@ -2,7 +2,7 @@ import { rememberWithin, type ReplayStore } from '../caches/replay-store';
 import { TokenError } from '../errors/token-error';
 import { chain, type MaybePromise } from '../maybe-async';
 import type { IssuerMatch, Partner } from '../partners/partner-registry';
-import { formatPrincipal } from '../principal-names';
+import { formatPrincipal, isPrincipal } from '../principal-names';
 import { checkAudience, checkTimeWindow, checkUserRealm, optionalString, userFromClaims } from './claim-checks';
 import type { CompactJws } from './compact-jws';
 import { deepFreeze, type Principal } from './principal';
@@ -50,8 +50,10 @@ export function checkPartnerEnabled(partner: Partner): void {
 /** The acting principal must be the issuer itself, or a client id the partner vouches for. */
 export function checkActingPrincipal(actor: string, signed: SignedToken): string {
   const { applicationId, realm, partner } = signed;
-  const vouched = (id: string) => formatPrincipal(id, realm) === actor;
-  if (!vouched(applicationId) && !partner.config.clientIds.some(vouched))
+  if (
+    !isPrincipal(actor, applicationId, realm) &&
+    !partner.config.clientIds.some((id) => isPrincipal(actor, id, realm))
+  )
     throw new TokenError('actor_mismatch', 'the acting principal is neither the issuer nor a client it vouches for', {
       claim: 'nameid',
     });

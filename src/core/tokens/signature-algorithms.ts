@@ -1,4 +1,5 @@
 import { constants, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { signingInputBytes } from './transient-bytes';
 
 /*
  * The allow-list of JWS algorithms (RFC 7518 section 3): asymmetric only. `none`, every HS*
@@ -45,7 +46,7 @@ export function verifySignature(
   signature: Buffer,
 ): boolean {
   const spec = ALGORITHMS[alg];
-  const data = Buffer.from(signingInput);
+  const data = signingInputBytes(signingInput);
   if ('curve' in spec) return cryptoVerify(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, signature);
   if (spec.pss)
     return cryptoVerify(
