@@ -36,12 +36,11 @@ export class VerifiedTokenCache<T> {
   }
 
   /**
-   * A token just verified: cached under `key` when {@link keyFor} gave it one (a token verified
-   * before), otherwise remembered, so that its next verification caches it.
+   * Remembers a token verified for the first time (one {@link keyFor} gave no key), so that its
+   * next verification is given a key and {@link set} caches it.
    */
-  admit(token: string, key: string | undefined, value: T, expiresAt: number): void {
-    if (key === undefined) this.verifiedOnce.add(token);
-    else this.set(key, value, expiresAt);
+  remember(token: string): void {
+    this.verifiedOnce.add(token);
   }
 
   /** The cache key of a token. */

@@ -40,20 +40,27 @@ export function checkSignature(
 ): MaybePromise<VerificationKey> {
   if (!source) throw new TokenError('key_not_found', 'no key source is configured for this partner');
   const cached = source.fresh();
-  const now = cached && verifyWith(cached, jws, alg, context);
-  if (now) return now;
-  return (async () => {
-    const fetched = cached ? undefined : verifyWith(await source.get(), jws, alg, context);
-    if (fetched) return fetched;
-    // An unknown key id may mean the partner rotated: refresh, within the cooldown.
-    const refreshed = await source.refresh().catch((e: unknown) => {
-      if (e instanceof KeySourceUnavailable) return undefined;
-      throw e;
-    });
-    const found = verifyWith(refreshed, jws, alg, context);
-    if (!found) throw new TokenError('key_not_found', 'the token names a key its issuer does not publish');
-    return found;
-  })();
+  return (cached && verifyWith(cached, jws, alg, context)) || checkWithFetchedKeys(jws, alg, source, cached, context);
+}
+
+/** {@link checkSignature} when the cached keys (if any) do not name the token's key: fetch them, or refresh them once. */
+async function checkWithFetchedKeys(
+  jws: CompactJws,
+  alg: AllowedAlgorithm,
+  source: KeySource,
+  cached: KeySet | undefined,
+  context: VerificationContext,
+): Promise<VerificationKey> {
+  const fetched = cached ? undefined : verifyWith(await source.get(), jws, alg, context);
+  if (fetched) return fetched;
+  // An unknown key id may mean the partner rotated: refresh, within the cooldown.
+  const refreshed = await source.refresh().catch((e: unknown) => {
+    if (e instanceof KeySourceUnavailable) return undefined;
+    throw e;
+  });
+  const found = verifyWith(refreshed, jws, alg, context);
+  if (!found) throw new TokenError('key_not_found', 'the token names a key its issuer does not publish');
+  return found;
 }
 
 /** How `token explain` names a key. */

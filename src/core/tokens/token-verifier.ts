@@ -345,8 +345,12 @@ export class TokenVerifier {
     { principal, partner, uniqueJti }: Verified,
     started: number | undefined,
   ): Principal {
-    if (!uniqueJti)
-      this.cache.admit(token, key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
+    // A token whose jti must be unique is never served from the cache; any other is cached from
+    // its second verification, the first only remembered (see VerifiedTokenCache).
+    if (!uniqueJti) {
+      if (key === undefined) this.cache.remember(token);
+      else this.cache.set(key, { principal, partner }, principal.expiresAt + this.options.clockSkewSeconds * 1000);
+    }
     this.options.onEvent?.({
       type: 'accepted',
       partner: principal.partner,

@@ -71,16 +71,18 @@ export function keySourceRefusal(error: KeySourceUnavailable, partner?: string):
  * and logs): one helper, where there were four idioms. A key-source outage becomes its refusal.
  */
 export function concerning<T>(name: string, steps: () => MaybePromise<T>): MaybePromise<T> {
-  const named = (error: unknown) => {
-    if (error instanceof KeySourceUnavailable) return keySourceRefusal(error, name);
-    return error instanceof TokenError && error.partner === undefined ? error.with({ partner: name }) : error;
-  };
   try {
     const result = steps();
-    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(named(error))) : result;
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(naming(error, name))) : result;
   } catch (error) {
-    throw named(error);
+    throw naming(error, name);
   }
+}
+
+/** A refusal that names `name` (unless it names someone already); an outage its refusal. */
+function naming(error: unknown, name: string): unknown {
+  if (error instanceof KeySourceUnavailable) return keySourceRefusal(error, name);
+  return error instanceof TokenError && error.partner === undefined ? error.with({ partner: name }) : error;
 }
 
 /** A NumericDate as ISO 8601, for `token explain`. */

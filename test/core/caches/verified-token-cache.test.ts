@@ -41,12 +41,12 @@ describe('VerifiedTokenCache admission', () => {
     const cache = new VerifiedTokenCache<string>(10);
     const token = tokenNo(1);
     expect(cache.keyFor(token)).toBeUndefined(); // never verified: not even hashed
-    cache.admit(token, undefined, 'first', 5000);
+    cache.remember(token);
     expect(cache.size).toBe(0);
     const key = cache.keyFor(token);
     expect(key).toBe(VerifiedTokenCache.keyOf(token));
     expect(cache.get(key!, 1000)).toBeUndefined();
-    cache.admit(token, key, 'second', 5000);
+    cache.set(key!, 'second', 5000);
     expect(cache.size).toBe(1);
     expect(cache.get(cache.keyFor(token)!, 1000)).toBe('second');
   });
@@ -54,11 +54,12 @@ describe('VerifiedTokenCache admission', () => {
   it('a flood of tokens each sent once neither fills the cache nor keeps a reused token out', () => {
     const cache = new VerifiedTokenCache<number>(100);
     const reused = tokenNo(-1);
-    /** One request: a hit, or a verification whose token is then admitted. Returns whether it verified. */
+    /** One request as the verifier makes it: a hit, or a verification whose token is then remembered or cached. Returns whether it verified. */
     const request = (token: string, value: number): boolean => {
       const key = cache.keyFor(token);
       if (key !== undefined && cache.get(key, 1000) !== undefined) return false;
-      cache.admit(token, key, value, 5000);
+      if (key === undefined) cache.remember(token);
+      else cache.set(key, value, 5000);
       return true;
     };
     let reusedVerifications = 0;
@@ -75,7 +76,7 @@ describe('VerifiedTokenCache admission', () => {
 
   it('a cache of size 0 never asks for a key, so never hashes', () => {
     const cache = new VerifiedTokenCache<string>(0);
-    cache.admit('a.b.c', undefined, 'v', 5000);
+    cache.remember('a.b.c');
     expect(cache.keyFor('a.b.c')).toBeUndefined();
     expect(cache.size).toBe(0);
   });
