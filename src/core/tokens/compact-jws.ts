@@ -37,14 +37,20 @@ function decodeJsonObject(part: string, what: string): Record<string, unknown> {
  */
 const recentHeaders = new Map<string, Record<string, unknown>>();
 const RECENT_HEADERS = 64;
+/** The last header met, compared before the map: comparing two strings is cheaper than hashing one. */
+let lastHeader: { text: string; header: Record<string, unknown> } | undefined;
 
 function decodeHeader(part: string): Record<string, unknown> {
-  const known = recentHeaders.get(part);
-  if (known) return known;
-  const header = deepFreeze(decodeJsonObject(part, 'header'));
-  if (recentHeaders.size >= RECENT_HEADERS) recentHeaders.clear();
+  if (lastHeader && part === lastHeader.text) return lastHeader.header;
+  let header = recentHeaders.get(part);
   // A copy of the text as the key: the part itself is a view that would keep the whole token alive.
-  recentHeaders.set(Buffer.from(part, 'latin1').toString('latin1'), header);
+  const text = Buffer.from(part, 'latin1').toString('latin1');
+  if (!header) {
+    header = deepFreeze(decodeJsonObject(part, 'header'));
+    if (recentHeaders.size >= RECENT_HEADERS) recentHeaders.clear();
+    recentHeaders.set(text, header);
+  }
+  lastHeader = { text, header };
   return header;
 }
 
