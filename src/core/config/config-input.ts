@@ -203,9 +203,12 @@ export interface S2SConfigInput {
   keySources?: KeySourcesInput;
   /** Calling partners. */
   outbound?: OutboundSettingsInput;
-  /** The verified-token cache. */
+  /**
+   * The verified-token cache: a token is served from it from its third use (its second
+   * verification caches it; a token sent once is never hashed nor held).
+   */
   verifiedTokenCache?: {
-    /** Its bound (`0` disables it). Default `10000`. */
+    /** Its bound (`0` disables it); the filter remembering first verifications adds 16-32 bytes per entry. Default `10000`. */
     maxEntries?: number;
   };
   /** The in-process replay store, and how long any store may take to answer. */
