@@ -1,4 +1,4 @@
-import { metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import { createNoopMeter, metrics, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import type { Instrumentation } from '../core/instrumentation';
 import { MetricRecorder } from './metric-recorder';
 import { spanRunner } from './span-runner';
@@ -32,12 +32,18 @@ const VERSION = ((): string | undefined => {
  * through `@opentelemetry/api` (an optional peer dependency): inbound decisions and verification
  * time, key-source fetches, outbound tokens, retries and failures (see the README for names,
  * attributes and units), and spans around key-source fetches, token requests, realm discovery
- * and the outbound token step. Without an SDK the API records nothing, at next to no cost.
+ * and the outbound token step. With no metrics SDK registered when it is called (nor a
+ * `meterProvider` given), nothing is counted or timed per request: the API's meter would drop it.
  */
 export function openTelemetry(options: OpenTelemetryOptions = {}): Instrumentation {
   const instrumentation: Instrumentation = {};
-  if (options.metrics !== false) {
-    const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE, VERSION);
+  const meter =
+    options.metrics === false
+      ? undefined
+      : (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE, VERSION);
+  // Without an SDK the global meter is the API's no-op one for good (metrics have no proxy
+  // provider, unlike traces): then nothing is counted or timed on the request path at all.
+  if (meter && meter !== createNoopMeter()) {
     const recorder = new MetricRecorder(meter);
     instrumentation.onEvent = (event) => recorder.record(event);
     instrumentation.timesVerification = true;

@@ -347,6 +347,9 @@ describe('openTelemetry(): outbound', () => {
 
 describe('openTelemetry() without an SDK', () => {
   it('records nothing and changes nothing: the global API is a no-op', async () => {
+    // No meter to feed: no event sink and no timing on the request path.
+    expect(openTelemetry()).toEqual({ span: expect.any(Function) });
+    expect(openTelemetry({ traces: false })).toEqual({});
     const im = await createTestPartner({ name: 'im', trustLevel: 'Full', keyType: 'ec' });
     const config = await createTestService({ partners: [im.partnerConfig] });
     const s2s: S2SAuth = createS2SAuth(config, { instrumentation: openTelemetry() });
