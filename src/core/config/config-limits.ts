@@ -1,4 +1,6 @@
 /** The hard cap on the lifetime of a token our issuer mints: one hour. */
 export const MAX_ISSUED_LIFETIME_SECONDS = 3600;
+/** The largest `tokens.maxTokenBytes` allowed: no token we parse, nor any part of one, is longer. */
+export const MAX_TOKEN_BYTES_LIMIT = 65536;
 /** The highest per-partner inbound lifetime cap we allow (Exchange's actor tokens live 24 h). */
 export const MAX_PARTNER_LIFETIME_SECONDS = 48 * 3600;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { looksLikePem } from '../certificates/pem-source';
-import { MAX_ISSUED_LIFETIME_SECONDS, MAX_PARTNER_LIFETIME_SECONDS } from './config-limits';
+import { MAX_ISSUED_LIFETIME_SECONDS, MAX_PARTNER_LIFETIME_SECONDS, MAX_TOKEN_BYTES_LIMIT } from './config-limits';
 
 /*
  * The one configuration of a service, as a zod schema: validation, defaults and the TypeScript
@@ -156,7 +156,7 @@ export const configSchema = z
         lifetimeSeconds: seconds(MAX_ISSUED_LIFETIME_SECONDS).default(300),
         clockSkewSeconds: z.number().int().min(0).max(600, 'expected at most 600 seconds').default(60),
         maxInboundLifetimeSeconds: seconds(MAX_PARTNER_LIFETIME_SECONDS).default(3600),
-        maxTokenBytes: z.number().int().min(512).max(65536).default(8192),
+        maxTokenBytes: z.number().int().min(512).max(MAX_TOKEN_BYTES_LIMIT).default(8192),
       })
       .prefault({}),
     keySources: z

@@ -67,6 +67,8 @@ export function selectKeys(
   if (named !== keys && named.length === 0) return undefined;
   // The clock skew tokens get applies to certificates too: a certificate made a moment ago on a
   // machine whose clock runs ahead is not "not yet valid" here.
+  // A loop, not `every` with a closure: the closure is allocated on every uncached verification,
+  // and nearly always every key is in its window, so the list itself is the answer.
   let usable = named;
   for (const k of named) {
     if (!withinValidity(k, now, skewMs)) {

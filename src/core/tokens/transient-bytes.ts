@@ -1,3 +1,5 @@
+import { MAX_TOKEN_BYTES_LIMIT } from '../config/config-limits';
+
 /*
  * Bytes that live for one synchronous call only: a token part on its way to text, the signing
  * input on its way into node:crypto. `Buffer.from` would carve each out of Node's shared
@@ -6,8 +8,8 @@
  * largest token the configuration accepts; no view of it outlives the call that made it.
  */
 
-/** The largest `tokens.maxTokenBytes` the configuration allows: no accepted token part is longer. */
-const CAPACITY = 65536;
+/** No part of a token the configuration lets us parse is longer (longer input is still served, from the pool). */
+const CAPACITY = MAX_TOKEN_BYTES_LIMIT;
 const textBytes = Buffer.allocUnsafe(CAPACITY);
 const signedBytes = Buffer.allocUnsafe(CAPACITY);
 
