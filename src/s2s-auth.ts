@@ -161,6 +161,8 @@ export class S2SAuth {
   protected readonly clock: Clock;
   private sharedFetch: PartnerFetch | undefined;
   private fleetSync: FleetSync | undefined;
+  /** Settles once the replay store has prepared (a Redis store read its epoch marker). */
+  private readonly replayStoreStarted: Promise<void>;
   /** Where every event goes: `onEvent`, the instrumentation, the logger. */
   private readonly emit: EventSink | undefined;
 
@@ -205,6 +207,7 @@ export class S2SAuth {
     const replayStore =
       options.replayStore ??
       (this.memoryReplayStore = new MemoryReplayStore(this.config.replayCache.maxEntries, this.clock));
+    this.replayStoreStarted = startReplayStore(replayStore, emit);
     const partnerRealms = this.config.partners.flatMap((p) => (p.realm ? [p.realm] : []));
     this.verifier = new TokenVerifier({
       serviceName: this.config.serviceName,
@@ -405,10 +408,12 @@ export class S2SAuth {
 
   /**
    * Resolves when the service is ready to decide: with a fleet store, once the fleet's partner
-   * state has been read (at once without one). Await it before `listen()`.
+   * state has been read, and once the replay store has prepared (a Redis store has read its epoch
+   * marker; one that cannot does not hold this up, it fails closed per token). At once without
+   * either. Await it before `listen()`.
    */
   ready(): Promise<void> {
-    return this.fleetSync?.ready ?? Promise.resolve();
+    return Promise.all([this.fleetSync?.ready, this.replayStoreStarted]).then(() => undefined);
   }
 
   /** Resolves once every partner change made on this instance has reached the fleet store. */
@@ -529,4 +534,13 @@ export class S2SAuth {
  */
 export function createS2SAuth(config: S2SConfigInput | ResolvedConfig, options?: S2SAuthOptions): S2SAuth {
   return new S2SAuth(config, options);
+}
+
+/** Lets a replay store prepare and report its events; never rejects (a store that cannot start fails closed per token). */
+function startReplayStore(store: ReplayStore, emit: EventSink | undefined): Promise<void> {
+  try {
+    return Promise.resolve(store.start?.(emit)).catch(() => undefined);
+  } catch {
+    return Promise.resolve();
+  }
 }

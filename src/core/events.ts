@@ -99,11 +99,28 @@ export interface FleetEvent {
   /**
    * `applied`: a change recorded elsewhere now holds here; `recorded`: a change made here reached
    * the store; `record_failed`: it did not (this instance has it, the fleet does not);
-   * `invalid`: a recorded definition was refused; `unreachable` / `reachable`: the store.
+   * `invalid`: a stored record is not a change and was skipped (not JSON, no version, another
+   * partner's name, an op other than enable / disable / remove); `store_reset`: the store lost its
+   * memory (a Redis restarted empty) and this instance wrote back what it knows;
+   * `unreachable` / `reachable`: the store.
    */
-  outcome: 'applied' | 'recorded' | 'record_failed' | 'invalid' | 'unreachable' | 'reachable';
-  /** The partner the change concerns. */
+  outcome: 'applied' | 'recorded' | 'record_failed' | 'invalid' | 'store_reset' | 'unreachable' | 'reachable';
+  /** The partner the change concerns (for `invalid`, only when the record's name is a possible partner name). */
   partner?: string;
+}
+
+/** The replay store's memory: it started a new epoch (it lost what it held), or its marker was junk. */
+export interface ReplayStoreEvent {
+  /** Always `replay_store`. */
+  type: 'replay_store';
+  /**
+   * `new_epoch`: the store lost its memory (a Redis restarted empty), so tokens issued before
+   * `since` are refused until they expire; `marker_invalid`: the store's epoch marker was not one
+   * we could have written (not a number, or in the future), and was treated as missing.
+   */
+  outcome: 'new_epoch' | 'marker_invalid';
+  /** With `new_epoch`: the epoch's start, ISO 8601. */
+  since?: string;
 }
 
 /** A configuration reload: applied (what changed), or refused as a whole (why, by field). */
@@ -172,6 +189,7 @@ export type S2SEvent =
   | CertificateEvent
   | OutboundEvent
   | FleetEvent
+  | ReplayStoreEvent
   | ReloadEvent
   | SigningCertificateEvent;
 

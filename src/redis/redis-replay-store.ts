@@ -1,5 +1,7 @@
 import type { ReplayStore } from '../core/caches/replay-store';
+import type { EventSink } from '../core/events';
 import type { RedisLike } from './redis-client';
+import { checkNamespace, checkRedisClient } from './redis-options';
 
 /** Options of {@link RedisReplayStore}. */
 export interface RedisReplayStoreOptions {
@@ -17,6 +19,31 @@ export interface RedisReplayStoreOptions {
   clock?: () => number;
 }
 
+/** What the marker key reads as when it holds another type of value. */
+const NOT_A_MARKER = Symbol('not a marker');
+
+/** A marker further ahead of our clock than this was not written by an instance of ours: it is junk, and replaced. */
+const MARKER_FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
+
+/**
+ * Starts a new epoch unless the marker already holds an acceptable one (another instance was
+ * first): at least ARGV[1], and not ahead of Redis's clock by more than ARGV[2] ms. The proposal is
+ * Redis's own clock (ARGV[3] = 'now') or, for a store seen for the first time, ARGV[3] ms earlier,
+ * so every instance proposes from one clock. Junk (not a number, a key of another type) is
+ * replaced. Returns the epoch in force.
+ */
+const START_EPOCH = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local current = redis.pcall('GET', KEYS[1])
+if type(current) == 'string' and string.match(current, '^%d+$') then
+  local epoch = tonumber(current)
+  if epoch >= tonumber(ARGV[1]) and epoch <= now + tonumber(ARGV[2]) then return current end
+end
+local proposal = now - tonumber(ARGV[3])
+redis.call('SET', KEYS[1], string.format('%d', proposal))
+return string.format('%d', proposal)`;
+
 /**
  * A {@link ReplayStore} shared by a fleet, on Redis (or a Redis-protocol server such as Valkey):
  * one atomic `SET <namespace>:jti:<id> 1 NX PXAT <expiry>` per token id, so an id is accepted by
@@ -31,6 +58,9 @@ export interface RedisReplayStoreOptions {
  * from a new one: only persistence closes that case. With Redis persistence (AOF `appendfsync always`) no id is
  * lost and this window never opens; without it, the window is the price of a restart.
  *
+ * The marker is read as untrusted input: one that is not a number, or that lies in the future,
+ * is treated as missing (a `replay_store` event says so) and replaced.
+ *
  * Timeouts and outages are the verifier's: a check that does not answer within
  * `replayCache.timeoutMs`, or fails, is a 503 `replay_store_unavailable` (fail closed). Give the
  * client `disableOfflineQueue: true` so commands fail at once while Redis is down.
@@ -41,6 +71,7 @@ export class RedisReplayStore implements ReplayStore {
   private readonly epochKey: string;
   private readonly lifetimeMs: number;
   private readonly clock: () => number;
+  private onEvent: EventSink | undefined;
   /** The epoch this instance last read (undefined until it first talked to the store) ... */
   private known: number | undefined;
   /** ... and the sequence number of the check whose read told it: older reads cannot contradict it. */
@@ -48,11 +79,8 @@ export class RedisReplayStore implements ReplayStore {
   private seq = 0;
 
   constructor(options: RedisReplayStoreOptions) {
-    if (!options?.client || typeof options.client.sendCommand !== 'function')
-      throw new TypeError('client: expected a node-redis client');
-    if (typeof options.namespace !== 'string' || !/^[\w.:-]+$/.test(options.namespace)) {
-      throw new TypeError('namespace: expected letters, digits, ".", ":", "_" or "-"');
-    }
+    checkRedisClient(options);
+    checkNamespace(options);
     const lifetime = options.maxTokenLifetimeSeconds ?? 3600;
     if (!Number.isInteger(lifetime) || lifetime <= 0)
       throw new TypeError('maxTokenLifetimeSeconds: expected a positive whole number of seconds');
@@ -63,32 +91,73 @@ export class RedisReplayStore implements ReplayStore {
     this.clock = options.clock ?? Date.now;
   }
 
+  /**
+   * Called by `createS2SAuth`: reports this store's events (`replay_store`) with the service's,
+   * and reads the epoch marker (creating it when missing) before the first token is checked.
+   */
+  async start(onEvent?: EventSink): Promise<void> {
+    this.onEvent = onEvent;
+    const seq = this.seq++;
+    await this.epochFrom(await this.readMarkerKey(), seq);
+  }
+
   /** Records `id` until `expiresAt`; `issuedAt` (ms) lets a token from before a memory loss be refused. */
   async remember(id: string, expiresAt: number, issuedAt?: number): Promise<boolean> {
     const seq = this.seq++;
     // Sent in one tick: node-redis pipelines them into one round trip.
-    const [set, epoch] = await Promise.all([
+    const [set, marker] = await Promise.all([
       this.client.sendCommand(['SET', `${this.prefix}${id}`, '1', 'NX', 'PXAT', String(Math.ceil(expiresAt))]),
-      this.client.sendCommand(['GET', this.epochKey]),
+      this.readMarkerKey(),
     ]);
-    const since = await this.epochFrom(epoch === null ? undefined : Number(epoch), seq);
+    const since = await this.epochFrom(marker, seq);
     if (issuedAt !== undefined && issuedAt < since && this.clock() < since + this.lifetimeMs) return false;
     return set === 'OK';
   }
 
   /**
-   * The epoch to judge by. A marker that is missing, or older than the one this instance knew,
-   * means Redis lost its memory since: a new epoch starts now. A store this instance never saw
-   * before starts with no refusal window (a first deployment is not a loss). The higher proposal
-   * wins in Redis, so instances that notice at once agree.
+   * The epoch to judge by. A marker that is missing, junk, in the future, or older than the one
+   * this instance knew, means Redis lost its memory since (or someone wrote there): a new epoch
+   * starts now. A store this instance never saw before starts with no refusal window (a first
+   * deployment is not a loss). Instances that notice at once agree (the first proposal stands).
    */
-  private async epochFrom(stored: number | undefined, seq: number): Promise<number> {
+  private async epochFrom(marker: unknown, seq: number): Promise<number> {
     // A read sent before the one this instance learned from says nothing new (checks overlap).
     if (this.known !== undefined && seq < this.knownSeq) return this.known;
+    const stored = this.readMarker(marker);
     if (stored !== undefined && (this.known === undefined || stored >= this.known)) return this.learn(stored, seq);
-    const proposal = this.known === undefined ? this.clock() - this.lifetimeMs : this.clock();
-    const agreed = Number(await this.client.sendCommand(['EVAL', KEEP_HIGHER, '1', this.epochKey, String(proposal)]));
+    const firstSight = this.known === undefined;
+    const agreed = Number(
+      await this.client.sendCommand([
+        'EVAL',
+        START_EPOCH,
+        '1',
+        this.epochKey,
+        String(this.known === undefined ? 0 : this.known + 1),
+        String(MARKER_FUTURE_TOLERANCE_MS),
+        String(firstSight ? this.lifetimeMs : 0),
+      ]),
+    );
+    if (!firstSight)
+      this.onEvent?.({ type: 'replay_store', outcome: 'new_epoch', since: new Date(agreed).toISOString() });
     return this.learn(agreed, this.seq++);
+  }
+
+  /** The marker key's value; a key of another type (not one we wrote) reads as junk, not as an outage. */
+  private readMarkerKey(): Promise<unknown> {
+    return this.client.sendCommand(['GET', this.epochKey]).catch((error: unknown) => {
+      if (/WRONGTYPE/.test(String((error as Error)?.message))) return NOT_A_MARKER;
+      throw error;
+    });
+  }
+
+  /** The marker's epoch, or `undefined` when missing or not one we could have written (reported). */
+  private readMarker(marker: unknown): number | undefined {
+    if (marker === null || marker === undefined) return undefined;
+    const text = typeof marker === 'symbol' ? '' : String(marker);
+    const epoch = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+    if (Number.isSafeInteger(epoch) && epoch <= this.clock() + MARKER_FUTURE_TOLERANCE_MS) return epoch;
+    this.onEvent?.({ type: 'replay_store', outcome: 'marker_invalid' });
+    return undefined;
   }
 
   private learn(epoch: number, seq: number): number {
@@ -99,9 +168,3 @@ export class RedisReplayStore implements ReplayStore {
     return this.known!;
   }
 }
-
-/** Sets the epoch marker to the proposal unless it already holds a later one; returns what it holds. */
-const KEEP_HIGHER = `
-local current = redis.call('GET', KEYS[1])
-if (not current) or tonumber(current) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) return ARGV[1] end
-return current`;

@@ -5,6 +5,7 @@ import { CONTACTS_AUDIENCE, trustedPartner } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 import { connectRedis, startRedis, type RunningRedis } from '../helpers/redis-server';
 import { eventually } from '../helpers/eventually';
+import type { S2SEvent } from '../../src/core/events';
 
 describe('RedisReplayStore on a real Redis server', () => {
   let redis: RunningRedis;
@@ -56,6 +57,34 @@ describe('RedisReplayStore on a real Redis server', () => {
     const later = storeFor('s2s:restart', () => Date.now() + 61_000);
     expect(await later.remember('old-but-late', Date.now() + 120_000, before - 1000)).toBe(true);
   });
+
+  it.each([
+    ['junk', 'not-a-number'],
+    ['in the future', String(Date.now() + 365 * 86_400_000)],
+    ['of another type', undefined],
+  ])(
+    'an epoch marker that is %s is treated as missing, reported and replaced: no crash, no refusal of new tokens',
+    async (_kind, marker) => {
+      const namespace = `s2s:marker-${_kind.replace(/\W/g, '')}`;
+      if (marker === undefined) await client.sendCommand(['HSET', `${namespace}:replay-epoch`, 'a', 'b']);
+      else await client.sendCommand(['SET', `${namespace}:replay-epoch`, marker]);
+      const events: S2SEvent[] = [];
+      const messaging = createS2SAuth(await serviceConfig('messaging'));
+      const contacts = createS2SAuth(
+        await serviceConfig('contacts', {
+          partners: [trustedPartner('messaging', messaging, { requireUniqueJti: true })],
+        }),
+        { replayStore: storeFor(namespace), onEvent: (e) => events.push(e) },
+      );
+      await contacts.ready();
+      const token = (await messaging.issuer.mint({ audience: CONTACTS_AUDIENCE })).token;
+      await expect(contacts.verifier.verify(token)).resolves.toMatchObject({ partner: 'messaging' });
+      await expect(contacts.verifier.verify(token)).rejects.toMatchObject({ code: 'token_replayed' });
+      expect(events).toContainEqual({ type: 'replay_store', outcome: 'marker_invalid' });
+      const healed = Number(await client.sendCommand(['GET', `${namespace}:replay-epoch`]));
+      expect(Number.isSafeInteger(healed) && healed <= Date.now()).toBe(true);
+    },
+  );
 
   it('fails closed through the verifier: Redis down gives 503 replay_store_unavailable within the timeout, never an acceptance', async () => {
     const messaging = createS2SAuth(await serviceConfig('messaging'));

@@ -1,5 +1,6 @@
 import { TokenError } from '../errors/token-error';
 import type { MaybePromise } from '../maybe-async';
+import type { EventSink } from '../events';
 
 /**
  * Remembers token ids (`jti`) until their tokens expire, to refuse a replay. Pluggable: the
@@ -13,6 +14,12 @@ export interface ReplayStore {
    * that lost its memory may refuse a token `issuedAt` (ms) before that).
    */
   remember(id: string, expiresAt: number, issuedAt?: number): boolean | Promise<boolean>;
+  /**
+   * Called once by `createS2SAuth`, when given: the store may prepare what it needs (the Redis
+   * store reads its epoch marker) and reports its own events with the service's. `s2s.ready()`
+   * waits for it; a store that fails here is still asked for every token (and fails closed).
+   */
+  start?(onEvent?: EventSink): Promise<void> | void;
 }
 
 /** The in-memory store holds `maxEntries` live token ids and cannot record another. */

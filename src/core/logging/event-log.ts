@@ -116,7 +116,14 @@ export function lineFor(event: S2SEvent): LogLine | undefined {
       if (event.outcome === 'record_failed' || event.outcome === 'invalid')
         return {
           level: 'warn',
-          message: `fleet: ${event.outcome === 'invalid' ? 'a recorded change was invalid' : 'a change made here was not recorded'}${about}`,
+          message: `fleet: ${event.outcome === 'invalid' ? 'a stored record is not a change and was skipped' : 'a change made here was not recorded'}${about}`,
+          fields,
+        };
+      if (event.outcome === 'store_reset')
+        return {
+          level: 'warn',
+          message:
+            'fleet: the store lost its memory (restarted empty?): this instance wrote back the partner state it knows',
           fields,
         };
       return {
@@ -160,6 +167,19 @@ export function lineFor(event: S2SEvent): LogLine | undefined {
             level: 'warn',
             message: `partner ${event.partner}: new certificate files refused, its old keys stay`,
             fields: { partner: event.partner, paths: (event.issues ?? []).map((i) => i.path) },
+          };
+    case 'replay_store':
+      return event.outcome === 'new_epoch'
+        ? {
+            level: 'warn',
+            message: `the replay store lost its memory: tokens of requireUniqueJti partners issued before ${event.since} are refused until they expire (callers get fresh ones)`,
+            fields: { outcome: event.outcome, since: event.since },
+          }
+        : {
+            level: 'warn',
+            message:
+              "the replay store's epoch marker was not one we write (junk, or in the future): treated as missing",
+            fields: { outcome: event.outcome },
           };
   }
 }

@@ -76,13 +76,26 @@ export type IssuerMatch =
 /**
  * The partner applications we trust: add, update, enable / disable, remove and list at run
  * time. A token is looked up by its `iss` and checked only with that partner's keys.
+ *
+ * Three layers: the configuration's definitions; without a fleet, run-time changes made here on
+ * top of them (a reload puts the file back); with a fleet, the fleet's run-time state (disabled,
+ * removed) on top of the configuration, which outlives reloads and is all a fleet record can
+ * change.
  */
 export class PartnerRegistry {
+  /** The partners as the verifier sees them: the definitions with the run-time state applied. */
   private readonly partners = new Map<string, Partner>();
+  /** The definitions: the configuration's, and (without a fleet) run-time changes made here. */
+  private definitions: Map<string, Partner>;
+  /** The partners as the configuration defines them (before run-time changes), for reload diffs. */
+  private configured: Map<string, Partner>;
   private readonly keyCache = createKeyCache();
-  /** The fleet version applied per partner (only with a fleet store). */
-  private readonly applied = new Map<string, number>();
-  /** Called after every run-time change made here (a fleet records it). */
+  /**
+   * With a fleet: the run-time change in force per partner name and the fleet version it came
+   * with (a change made here keeps the version it replaced until the fleet's record comes back).
+   */
+  private readonly runtime = new Map<string, { op: PartnerChange['op']; version: number }>();
+  /** Called after every run-time change made here (a fleet records it); set when a fleet is attached. */
   private onChange: ((change: PartnerChange) => void) | undefined;
   /** Until the fleet's state is first read, lookups wait on this (a restarted instance must not trust a partner the fleet disabled). */
   private pendingState: Promise<void> | undefined;
@@ -95,80 +108,135 @@ export class PartnerRegistry {
     /** Where `{ "env": "NAME" }` certificates are read from (default `process.env`). */
     private readonly env?: NodeJS.ProcessEnv,
   ) {
-    partners.forEach((p, i) => this.partners.set(p.name, this.build(p, `partners[${i}]`)));
-    this.configured = new Map(this.partners);
+    this.configured = new Map(partners.map((p, i) => [p.name, this.build(p, `partners[${i}]`)]));
+    this.definitions = new Map(this.configured);
+    for (const [name, partner] of this.definitions) this.partners.set(name, partner);
   }
 
-  /** The partners as the configuration defines them (before run-time and fleet changes). */
-  private configured: Map<string, Partner>;
-  /** The fleet's recorded changes last applied, to apply again after a reload. */
-  private fleetChanges: readonly VersionedPartnerChange[] = [];
-
-  /** Adds a partner; throws a `ConfigError` naming the field if the definition is invalid or the name is taken. */
+  /**
+   * Adds a partner; throws a `ConfigError` naming the field if the definition is invalid or the
+   * name is taken. With a fleet, partners are added through the configuration (a reload): a fleet
+   * shares only enable, disable and remove.
+   */
   add(definition: PartnerConfigInput): PartnerConfig {
+    this.refuseDefinitionChangeInFleet('add');
     const config = this.validate(definition);
     if (this.partners.has(config.name))
       throw new ConfigError('name', `a partner named "${config.name}" exists already`);
     this.refuseOverlappingBaseUrls(config);
-    this.partners.set(config.name, this.build(config, 'partner'));
-    this.onChange?.({ op: 'upsert', name: config.name, definition: config });
+    this.definitions.set(config.name, this.build(config, 'partner'));
+    this.settle(config.name);
     this.settings.onEvent?.({ type: 'partner_change', action: 'added', partner: config.name, enabled: config.enabled });
     return config;
   }
 
-  /** Replaces fields of a partner (its name stays); cached verifications of its tokens stop counting at once. */
+  /**
+   * Replaces fields of a partner (its name stays); cached verifications of its tokens stop
+   * counting at once. With a fleet, only `enabled` may change at run time (see {@link add}).
+   */
   update(name: string, changes: Partial<Omit<PartnerConfigInput, 'name'>>): PartnerConfig {
+    if (this.onChange) {
+      if (Object.keys(changes).some((field) => field !== 'enabled')) this.refuseDefinitionChangeInFleet('update');
+      if (changes.enabled !== undefined) this.setRuntime(name, changes.enabled ? 'enable' : 'disable');
+      return { ...this.require(name).config };
+    }
     const current = this.require(name);
     const config = this.validate({ ...current.config, ...changes, name });
     this.refuseOverlappingBaseUrls(config);
-    this.replace(name, config);
-    this.onChange?.({ op: 'upsert', name, definition: config });
-    this.settings.onEvent?.({ type: 'partner_change', action: 'updated', partner: name, enabled: config.enabled });
-    return config;
-  }
-
-  /** Installs a definition: a new object (so cached verifications notice), keys kept when their source is unchanged. */
-  private replace(name: string, config: PartnerConfig): void {
-    const current = this.partners.get(name);
-    const keysChanged = !current || JSON.stringify(config.keySource) !== JSON.stringify(current.config.keySource);
-    this.partners.set(
+    const keysChanged = JSON.stringify(config.keySource) !== JSON.stringify(current.config.keySource);
+    this.definitions.set(
       name,
       keysChanged
         ? this.build(config, 'partner')
         : Object.freeze({ config: deepFreeze({ ...config }), keySource: current.keySource }),
     );
+    this.settle(name);
+    this.settings.onEvent?.({ type: 'partner_change', action: 'updated', partner: name, enabled: config.enabled });
+    return config;
+  }
+
+  /** A definition change at run time, which a fleet cannot carry (its records may only enable, disable and remove). */
+  private refuseDefinitionChangeInFleet(what: 'add' | 'update'): void {
+    if (!this.onChange) return;
+    throw new ConfigError(
+      what === 'add' ? 'name' : 'changes',
+      `with a fleet, partners are ${what === 'add' ? 'added' : 'changed'} through the configuration (edit it and reload): the fleet shares only enable, disable and remove`,
+    );
   }
 
   /**
-   * Applies a fleet's recorded changes: those newer than what this instance applied, per
-   * partner. Called by the fleet sync, never by users.
-   * @internal An invalid definition is skipped (and
-   * returned), so one bad record cannot stop the rest.
+   * A fleet's run-time change made here: in force at once, recorded for the fleet. `enable` undoes
+   * a disable or a removal; a partner the configuration itself disables stays disabled.
    */
-  applyFleetChanges(changes: readonly VersionedPartnerChange[]): { applied: string[]; invalid: string[] } {
-    this.fleetChanges = changes;
+  private setRuntime(name: string, op: PartnerChange['op']): void {
+    const definition = op === 'enable' ? this.definitions.get(name) : this.require(name);
+    if (!definition) throw new ConfigError('name', `no partner named "${name}"`);
+    if (op === 'enable' && !definition.config.enabled)
+      throw new ConfigError(
+        'enabled',
+        `partner "${name}" is disabled by the configuration: enable it there and reload`,
+      );
+    this.runtime.set(name, { op, version: this.runtime.get(name)?.version ?? 0 });
+    this.settle(name);
+    this.onChange!({ op, name });
+    this.settings.onEvent?.({
+      type: 'partner_change',
+      action: op === 'remove' ? 'removed' : 'updated',
+      partner: name,
+      ...(op !== 'remove' && { enabled: op === 'enable' }),
+    });
+  }
+
+  /**
+   * Makes the partner the verifier sees for `name` agree with its definition and run-time state.
+   * The object is kept when nothing changed (its cached verifications keep counting) and replaced
+   * when anything did (they stop).
+   */
+  private settle(name: string): void {
+    const definition = this.definitions.get(name);
+    const op = this.runtime.get(name)?.op;
+    if (!definition || op === 'remove') return void this.partners.delete(name);
+    const enabled = definition.config.enabled && op !== 'disable';
+    if (enabled === definition.config.enabled) return void this.partners.set(name, definition);
+    const current = this.partners.get(name);
+    if (current && current.keySource === definition.keySource && !current.config.enabled) {
+      if (JSON.stringify(current.config) === JSON.stringify({ ...definition.config, enabled })) return;
+    }
+    this.partners.set(
+      name,
+      Object.freeze({ config: deepFreeze({ ...definition.config, enabled }), keySource: definition.keySource }),
+    );
+  }
+
+  /**
+   * Applies a fleet's recorded changes (already checked, see `parseFleetRecord`): those newer than
+   * what this instance applied, per partner. Records of partners the configuration does not
+   * define are kept (a reload may define them) but change nothing. Returns the configured
+   * partners whose record was applied.
+   * @internal Called by the fleet sync, never by users.
+   */
+  applyFleetChanges(changes: readonly VersionedPartnerChange[]): string[] {
     const applied: string[] = [];
-    const invalid: string[] = [];
     for (const { version, change } of [...changes].sort((a, b) => a.version - b.version)) {
-      if ((this.applied.get(change.name) ?? 0) >= version) continue;
-      if (change.op === 'remove') {
-        this.partners.delete(change.name);
-      } else {
-        let config: PartnerConfig;
-        try {
-          config = this.validate(change.definition);
-        } catch {
-          invalid.push(change.name);
-          continue;
-        }
-        // Our own change coming back (or one already held): nothing to rebuild, cached verdicts stay.
-        const held = this.partners.get(change.name);
-        if (!held || JSON.stringify(held.config) !== JSON.stringify(config)) this.replace(change.name, config);
-      }
-      this.applied.set(change.name, version);
+      if ((this.runtime.get(change.name)?.version ?? 0) >= version) continue;
+      this.runtime.set(change.name, { op: change.op, version });
+      if (!this.definitions.has(change.name)) continue;
+      this.settle(change.name);
       applied.push(change.name);
     }
-    return { applied, invalid };
+    return applied;
+  }
+
+  /**
+   * The fleet records this instance has applied (to write back to a store that lost its memory),
+   * and the highest version among them (a new record must be above it).
+   * @internal
+   */
+  fleetState(): { records: VersionedPartnerChange[]; highest: number } {
+    const records = [...this.runtime]
+      .filter(([, state]) => state.version > 0)
+      .map(([name, { op, version }]) => ({ version, change: { op, name } }));
+    return { records, highest: Math.max(0, ...records.map((r) => r.version)) };
   }
 
   /**
@@ -181,7 +249,7 @@ export class PartnerRegistry {
   reloadCertificateFiles(): { reloaded: string[]; refused: Array<{ partner: string; issues: ConfigError['issues'] }> } {
     const reloaded: string[] = [];
     const refused: Array<{ partner: string; issues: ConfigError['issues'] }> = [];
-    for (const [name, partner] of this.partners) {
+    for (const [name, partner] of this.definitions) {
       const source = partner.config.keySource;
       if (source?.kind !== 'certificate' || !source.certificates.some((c) => typeof c === 'string')) continue;
       let rebuilt: Partner;
@@ -197,8 +265,9 @@ export class PartnerRegistry {
       }
       const before = JSON.stringify(partner.keySource?.fresh()?.keys.map((k) => k.x5t));
       if (JSON.stringify(rebuilt.keySource?.fresh()?.keys.map((k) => k.x5t)) === before) continue;
-      this.partners.set(name, rebuilt);
+      this.definitions.set(name, rebuilt);
       if (this.configured.get(name) === partner) this.configured.set(name, rebuilt);
+      this.settle(name);
       reloaded.push(name);
     }
     return { reloaded, refused };
@@ -206,7 +275,7 @@ export class PartnerRegistry {
 
   /** The certificate files partners are configured with (path form). */
   certificateFiles(): string[] {
-    return [...this.partners.values()].flatMap((p) =>
+    return [...this.definitions.values()].flatMap((p) =>
       p.config.keySource?.kind === 'certificate'
         ? p.config.keySource.certificates.filter((c): c is string => typeof c === 'string')
         : [],
@@ -218,8 +287,9 @@ export class PartnerRegistry {
    * (certificates read, definitions validated, base URLs checked), then swapped in together, so a
    * failure changes nothing and no request sees half of each. A partner whose definition is
    * unchanged keeps its object (its cached verifications keep counting); a changed or removed one
-   * does not. A fleet's recorded run-time changes are applied again on top. Returns the names
-   * added, changed and removed. Called by `S2SAuth.reload()`.
+   * does not. Without a fleet, run-time changes made here are replaced by the file; with one,
+   * the fleet's run-time state (disabled, removed) stays on top, and nothing else does. Returns
+   * the names added, changed and removed. Called by `S2SAuth.reload()`.
    * @internal
    */
   replaceAll(definitions: readonly PartnerConfig[]): ReloadResult {
@@ -240,12 +310,10 @@ export class PartnerRegistry {
       (current ? changed : added).push(definition.name);
     });
     const removed = [...this.configured.keys()].filter((name) => !next.has(name));
+    const names = new Set([...this.partners.keys(), ...next.keys()]);
     this.configured = next;
-    this.partners.clear();
-    for (const [name, partner] of next) this.partners.set(name, partner);
-    const reapply = this.fleetChanges;
-    this.applied.clear();
-    this.applyFleetChanges(reapply);
+    this.definitions = new Map(next);
+    for (const name of names) this.settle(name);
     return { added, changed, removed };
   }
 
@@ -277,19 +345,22 @@ export class PartnerRegistry {
     this.update(name, { enabled: false });
   }
 
-  /** Accepts the partner's tokens again. */
+  /** Accepts the partner's tokens again (with a fleet, also undoes a run-time removal). */
   enable(name: string): void {
     this.update(name, { enabled: true });
   }
 
   /** Forgets the partner; returns whether it existed. Its cached tokens stop counting at once. */
   remove(name: string): boolean {
-    const existed = this.partners.delete(name);
-    if (existed) {
-      this.onChange?.({ op: 'remove', name });
-      this.settings.onEvent?.({ type: 'partner_change', action: 'removed', partner: name });
+    if (!this.partners.has(name)) return false;
+    if (this.onChange) {
+      this.setRuntime(name, 'remove');
+      return true;
     }
-    return existed;
+    this.definitions.delete(name);
+    this.settle(name);
+    this.settings.onEvent?.({ type: 'partner_change', action: 'removed', partner: name });
+    return true;
   }
 
   /** Current definitions, in insertion order. */
