@@ -1,3 +1,4 @@
+import { createClient } from 'redis';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import { redisFleet } from '../../src/redis';
 import type { RedisLike } from '../../src/redis/redis-client';
@@ -207,6 +208,23 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
     expect(await verdict(b, await token())).toBe('partner_disabled');
   });
 
+  it('while the fleet state cannot be read at start, answers 503 partner_state_unavailable (it never trusts on its own)', async () => {
+    const events: S2SEvent[] = [];
+    const closed = createClient({ url: redis.url, disableOfflineQueue: true }); // never connected: every command fails
+    const s2s = createS2SAuth(config, {
+      fleet: redisFleet({ client: closed as unknown as RedisLike, namespace: 'sync-10' }),
+      onEvent: (e) => events.push(e),
+    });
+    services.push(s2s);
+    const error = await s2s.verifier.verify(await token()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'partner_state_unavailable', status: 503, headers: { 'Retry-After': '1' } });
+    expect(events).toContainEqual({ type: 'fleet', outcome: 'unreachable' });
+    // A change made meanwhile applies here and says it did not reach the fleet.
+    s2s.partners.disable('messaging');
+    await s2s.flushPartnerChanges();
+    expect(events).toContainEqual({ type: 'fleet', outcome: 'record_failed', partner: 'messaging' });
+  });
+
   it('coalesces notices: 20,000 publishes cause a handful of reads, not 20,000', async () => {
     let loads = 0;
     const a = await instance('sync-7', [], {
@@ -268,7 +286,8 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
     a.partners.disable('messaging');
     a.partners.enable('messaging'); // an old run-time change, recorded with the whole story
     await a.flushPartnerChanges();
-    await eventually(async () => (await verdict(b, t)) === 'accepted Full', 1000);
+    const stored = JSON.parse(String(await raw.sendCommand(['HGET', 'sync-9:partners', 'messaging'])));
+    await eventually(() => b.partners.fleetState().highest >= stored.version, 1000);
 
     const lowered = { ...config, partners: [{ ...messagingPartner(), trustLevel: 'User' as const }] };
     for (const s of [a, b]) expect(s.reload(lowered)).toEqual({ added: [], changed: ['messaging'], removed: [] });
