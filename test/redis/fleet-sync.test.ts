@@ -259,7 +259,13 @@ describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
     await a.flushPartnerChanges();
     await eventually(async () => (await verdict(b, t)) === 'accepted Full', 1000);
 
+    const reachableBefore = eventsA.filter((e) => e.type === 'fleet' && e.outcome === 'reachable').length;
     await restartRedisEmpty();
+    // A change made while A is still disconnected would only be `record_failed`: wait for A to be back.
+    await eventually(
+      () => eventsA.filter((e) => e.type === 'fleet' && e.outcome === 'reachable').length > reachableBefore,
+      5000,
+    );
     a.partners.disable('messaging');
     const disabledAt = Date.now();
     await eventually(async () => (await verdict(b, t)) === 'partner_disabled', 3000);
