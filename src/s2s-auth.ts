@@ -7,7 +7,7 @@ import { watchSigningFiles } from './core/certificates/signing-file-watch';
 import type { PublicJwk } from './core/certificates/oauth-certificate';
 import type { S2SConfigInput } from './core/config/config-schema';
 import { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
-import { loadSigningKeys } from './core/certificates/load-signing-keys';
+import { loadNextSigningKey, loadSigningKeys } from './core/certificates/load-signing-keys';
 import type { SigningKeyRing } from './core/certificates/signing-key-ring';
 import { buildJwks, buildMetadataDocument, type MetadataDocument } from './core/metadata/metadata-document';
 import { TokenIssuer } from './core/tokens/token-issuer';
@@ -305,18 +305,26 @@ export class S2SAuth {
         );
       }
       // The next certificate is read and validated with the rest, before anything changes.
-      const scheduled =
-        config.signing.next && differs(config.signing.next, this.current.signing.next)
-          ? loadSigningKeys(config.signing, this.clock, this.options.env).scheduledNext()
-          : undefined;
+      const nextChanged = differs(config.signing.next, this.current.signing.next);
+      const nextKey = nextChanged
+        ? loadNextSigningKey(config.signing, this.signingKeys.current(), this.clock, this.options.env)
+        : undefined;
       const result = this.partners.replaceAll(config.partners);
       const { tokens } = config;
       Object.assign(this.sourceSettings, config.keySources);
       Object.assign(this.outboundSettings, config.outbound);
       this.memoryReplayStore?.setMaxEntries(config.replayCache.maxEntries);
-      // Cached verdicts of servers' tokens name no partner to re-check: a server change empties the cache.
+      // Cached verdicts of servers' tokens name no partner to re-check: a server change empties the
+      // cache. So does a new skew or lifetime cap: a verdict reached under the old window must not outlive it.
       const serversChanged = this.authorizationServers.replaceAll(config.authorizationServers);
-      if (serversChanged || config.verifiedTokenCache.maxEntries !== this.current.verifiedTokenCache.maxEntries)
+      const windowChanged =
+        tokens.clockSkewSeconds !== this.current.tokens.clockSkewSeconds ||
+        tokens.maxInboundLifetimeSeconds !== this.current.tokens.maxInboundLifetimeSeconds;
+      if (
+        serversChanged ||
+        windowChanged ||
+        config.verifiedTokenCache.maxEntries !== this.current.verifiedTokenCache.maxEntries
+      )
         this.verifier.resetCache(config.verifiedTokenCache.maxEntries);
       if (serversChanged) this.authorizationServers.prefetch();
       this.issuer.setDefaultLifetime(tokens.lifetimeSeconds);
@@ -326,9 +334,13 @@ export class S2SAuth {
         maxTokenBytes: tokens.maxTokenBytes,
         replayTimeoutMs: config.replayCache.timeoutMs,
       });
-      if (scheduled && !this.signingKeys.has(scheduled.credential.x5t))
-        this.signingKeys.add(scheduled.credential, scheduled.from);
+      if (nextChanged) this.signingKeys.replaceConfiguredNext(nextKey);
       this.current = config;
+      // Certificate files added (or dropped) by the reload are watched (or no longer).
+      if (this.stopPartnerWatch) {
+        this.stopPartnerWatch();
+        this.stopPartnerWatch = this.watchPartnerCertificateFiles();
+      }
       this.emit?.({ type: 'reload', outcome: 'applied', ...result });
       return result;
     } catch (error) {

@@ -86,6 +86,22 @@ describe('RedisReplayStore on a real Redis server', () => {
     },
   );
 
+  it('a reload that raises the clock skew does not readmit a token whose id Redis recorded before (token_replayed)', async () => {
+    const messaging = createS2SAuth(await serviceConfig('messaging'));
+    const config = await serviceConfig('contacts', {
+      tokens: { clockSkewSeconds: 0 },
+      partners: [trustedPartner('messaging', messaging, { requireUniqueJti: true })],
+    });
+    const contacts = createS2SAuth(config, { replayStore: storeFor('s2s:skew') });
+    await contacts.ready();
+    const { token } = await messaging.issuer.mint({ audience: CONTACTS_AUDIENCE, lifetimeSeconds: 1 });
+    await expect(contacts.verifier.verify(token)).resolves.toMatchObject({ partner: 'messaging' });
+    await new Promise((resolve) => setTimeout(resolve, 2100)); // past exp + the old skew
+    await expect(contacts.verifier.verify(token)).rejects.toMatchObject({ code: 'token_expired' });
+    contacts.reload({ ...config, tokens: { clockSkewSeconds: 600 } });
+    await expect(contacts.verifier.verify(token)).rejects.toMatchObject({ code: 'token_replayed' });
+  });
+
   it('fails closed through the verifier: Redis down gives 503 replay_store_unavailable within the timeout, never an acceptance', async () => {
     const messaging = createS2SAuth(await serviceConfig('messaging'));
     const contacts = createS2SAuth(

@@ -19,14 +19,21 @@ export interface ScheduledCredential {
  */
 export class SigningKeyRing {
   private readonly schedule: ScheduledCredential[];
+  /** The entry the configuration's `signing.next` scheduled (a reload may replace or drop it). */
+  private configuredNext: ScheduledCredential | undefined;
 
   constructor(
     current: SigningCredential,
-    next: { credential: SigningCredential; effectiveAt: Date } | undefined,
+    next: ScheduledCredential | undefined,
     private readonly clock: Clock,
   ) {
     this.schedule = [{ credential: current, from: Number.NEGATIVE_INFINITY }];
-    if (next) this.schedule.push({ credential: next.credential, from: next.effectiveAt.getTime() });
+    if (next) this.schedule.push((this.configuredNext = next));
+  }
+
+  /** The current certificate (the one the configuration's `signing` names). */
+  current(): SigningCredential {
+    return this.schedule[0]!.credential;
   }
 
   /** The credential new tokens are signed with now. */
@@ -64,5 +71,21 @@ export class SigningKeyRing {
    */
   add(credential: SigningCredential, from: number): void {
     this.schedule.push({ credential, from });
+  }
+
+  /**
+   * Replaces what the configuration's `signing.next` scheduled (a reload that changes or drops
+   * it): the entry it scheduled before leaves the ring, unpublished, unless it already signs (then
+   * pulling it would change the key under partners' feet); the new one, if any, is published at
+   * once and signs from its start.
+   */
+  replaceConfiguredNext(next: ScheduledCredential | undefined): void {
+    const old = this.configuredNext;
+    if (old && old.from > this.clock()) this.schedule.splice(this.schedule.indexOf(old), 1);
+    this.configuredNext = undefined;
+    if (!next) return;
+    const held = this.schedule.find((e) => e.credential.x5t === next.credential.x5t);
+    if (!held) this.schedule.push(next);
+    this.configuredNext = held ?? next;
   }
 }

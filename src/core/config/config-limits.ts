@@ -4,3 +4,9 @@ export const MAX_ISSUED_LIFETIME_SECONDS = 3600;
 export const MAX_TOKEN_BYTES_LIMIT = 65536;
 /** The highest per-partner inbound lifetime cap we allow (Exchange's actor tokens live 24 h). */
 export const MAX_PARTNER_LIFETIME_SECONDS = 48 * 3600;
+/**
+ * The largest `tokens.clockSkewSeconds` allowed. Replay ids are kept until a token's `exp` plus
+ * this much, whatever the skew is now: a reload may raise the skew, and an id forgotten at the
+ * old `exp + skew` would let its token in again under the new one.
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 600;

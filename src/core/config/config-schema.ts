@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { looksLikePem } from '../certificates/pem-source';
-import { MAX_ISSUED_LIFETIME_SECONDS, MAX_PARTNER_LIFETIME_SECONDS, MAX_TOKEN_BYTES_LIMIT } from './config-limits';
+import {
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_ISSUED_LIFETIME_SECONDS,
+  MAX_PARTNER_LIFETIME_SECONDS,
+  MAX_TOKEN_BYTES_LIMIT,
+} from './config-limits';
 
 /*
  * The one configuration of a service, as a zod schema: validation, defaults and the TypeScript
@@ -154,7 +159,12 @@ export const configSchema = z
     tokens: z
       .strictObject({
         lifetimeSeconds: seconds(MAX_ISSUED_LIFETIME_SECONDS).default(300),
-        clockSkewSeconds: z.number().int().min(0).max(600, 'expected at most 600 seconds').default(60),
+        clockSkewSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(MAX_CLOCK_SKEW_SECONDS, `expected at most ${MAX_CLOCK_SKEW_SECONDS} seconds`)
+          .default(60),
         maxInboundLifetimeSeconds: seconds(MAX_PARTNER_LIFETIME_SECONDS).default(3600),
         maxTokenBytes: z.number().int().min(512).max(MAX_TOKEN_BYTES_LIMIT).default(8192),
       })

@@ -1,5 +1,6 @@
 import { rememberWithin, type ReplayStore } from '../caches/replay-store';
 import { TokenError } from '../errors/token-error';
+import { MAX_CLOCK_SKEW_SECONDS } from '../config/config-limits';
 import { chain, type MaybePromise } from '../maybe-async';
 import type { IssuerMatch, Partner } from '../partners/partner-registry';
 import { formatPrincipal, isPrincipal } from '../principal-names';
@@ -151,7 +152,8 @@ export function checkReplay(
   const jti = optionalString(signed.claims, 'jti');
   if (jti === undefined)
     throw new TokenError('token_malformed', "this partner's tokens must carry a jti", { claim: 'jti' });
-  const expiresAt = (signed.window.exp + context.skewSeconds) * 1000;
+  // Kept past any skew a reload could set (not just today's): raising the skew must not readmit it.
+  const expiresAt = (signed.window.exp + MAX_CLOCK_SKEW_SECONDS) * 1000;
   return chain(
     rememberWithin(
       defence.store,

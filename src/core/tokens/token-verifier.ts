@@ -106,8 +106,9 @@ export class TokenVerifier {
   }
 
   /**
-   * Applies reloaded limits: clock skew, lifetime cap, token size, replay timeout. Tokens verified
-   * and cached before keep their verdict until they expire. Called by `S2SAuth.reload()`.
+   * Applies reloaded limits: clock skew, lifetime cap, token size, replay timeout. A new skew or
+   * lifetime cap also needs {@link resetCache} (verdicts reached under the old window), which
+   * `S2SAuth.reload()` does.
    * @internal
    */
   reconfigure(
@@ -119,7 +120,8 @@ export class TokenVerifier {
 
   /**
    * Empties the verified-token cache, with a new bound (a reload that changes the authorization
-   * servers, whose tokens' cached verdicts name no partner to re-check, or the bound itself).
+   * servers, whose tokens' cached verdicts name no partner to re-check, the time window's skew or
+   * lifetime cap, or the bound itself).
    * @internal
    */
   resetCache(maxEntries: number): void {
