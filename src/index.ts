@@ -61,6 +61,7 @@ export type {
   CertificateEvent,
   OutboundEvent,
   FleetEvent,
+  ReplayStoreEvent,
   ReloadEvent,
   PartnerCertificateEvent,
   PartnerChangeEvent,
@@ -100,7 +101,12 @@ export type {
 
 // Shared state for a fleet: the store interfaces (Redis adapters in `s2s-oauth/redis`) and the in-process default.
 export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
-export type { PartnerStateStore, PartnerChange, VersionedPartnerChange } from './core/partners/partner-state-store';
+export type {
+  PartnerStateStore,
+  PartnerStateSnapshot,
+  PartnerChange,
+  VersionedPartnerChange,
+} from './core/partners/partner-state-store';
 
 // The CLI story in code: `s2s-oauth cert new`.
 export {

@@ -84,7 +84,7 @@ test('a partner configured by its metadata URL', async () => {
   const scheduler = await createTestPartner({ name: 'scheduler', trustLevel: 'Full', permissions: ['contacts.write'] });
   const metadata = await scheduler.serveMetadata();
   try {
-    const service = await createTestService({ partners: [metadata.partnerConfig] });
+    const service = await createTestService({ partners: [metadata.partnerConfig] }, { allowLoopbackHttp: true });
     const { app, s2s } = contactsApp.createContactsApp(service);
     const served = await listen(app);
     const token = await scheduler.mint({ audience: service, user: 'bob@contoso.com' });

@@ -62,7 +62,7 @@ test('a partner configured by its metadata URL is trusted through its published 
   const scheduler = await createTestPartner({ name: 'scheduler', trustLevel: 'Full', permissions: ['contacts.write'] });
   const metadata = await scheduler.serveMetadata();
   try {
-    const service = await createTestService({ partners: [metadata.partnerConfig] });
+    const service = await createTestService({ partners: [metadata.partnerConfig] }, { allowLoopbackHttp: true });
     const { app: viaMetadata, s2s } = createContactsApp(service);
     const token = await scheduler.mint({ audience: service, user: 'bob@contoso.com' });
     await request(viaMetadata).post('/contacts/bob').auth(token, { type: 'bearer' }).expect(201);

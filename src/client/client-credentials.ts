@@ -4,6 +4,8 @@ import type { Clock } from '../core/clock';
 import { epochSeconds } from '../core/clock';
 import type { SigningCredential } from '../core/certificates/oauth-certificate';
 import type { AuthorizationServer } from '../core/partners/authorization-server';
+import { redactUrl } from '../core/partners/redact-url';
+import { printable } from '../core/partner-text';
 import { assertFetchable, readCapped, type FetchLimits } from '../core/partners/fetch-document';
 import type { MintedToken } from '../core/tokens/token-issuer';
 
@@ -103,7 +105,7 @@ export async function requestClientCredentialsToken(request: ClientCredentialsRe
   // Capped like every document we read (keySources.maxResponseBytes): the reply is the server's to size.
   let text: string;
   try {
-    text = await readCapped(response, limits.maxResponseBytes, endpoint.href, limits.timeoutMs);
+    text = await readCapped(response, limits.maxResponseBytes, redactUrl(endpoint), limits.timeoutMs);
   } catch (e) {
     throw new TokenRequestError(
       `cannot read the reply of the token endpoint of "${server.config.name}": ${(e as Error).message}`,
@@ -113,8 +115,8 @@ export async function requestClientCredentialsToken(request: ClientCredentialsRe
   }
   const json = parseJsonObject(text);
   if (!response.ok || typeof json.access_token !== 'string') {
-    const error = typeof json.error === 'string' ? json.error : undefined;
-    const description = typeof json.error_description === 'string' ? `: ${json.error_description.slice(0, 200)}` : '';
+    const error = typeof json.error === 'string' ? printable(json.error, 100) : undefined;
+    const description = typeof json.error_description === 'string' ? `: ${printable(json.error_description, 200)}` : '';
     throw new TokenRequestError(
       `authorization server "${server.config.name}" refused the token request (${response.status} ${error ?? 'no error code'}${description})`,
       error,

@@ -1,4 +1,8 @@
-/** Why the fetch wrapper refused to send a request: nothing was sent, and no token left the process. */
+/**
+ * Why the fetch wrapper refused a call: nothing was sent and no token left the process, except for
+ * `redirect_refused`, where the partner answered with a redirect to another origin that was not
+ * followed.
+ */
 export class PartnerFetchError extends Error {
   /** Always `PartnerFetchError`. */
   override readonly name = 'PartnerFetchError';
@@ -14,7 +18,8 @@ export class PartnerFetchError extends Error {
       | 'partner_identity_unknown'
       | 'realm_discovery_failed'
       | 'token_request_failed'
-      | 'user_token_unavailable',
+      | 'user_token_unavailable'
+      | 'redirect_refused',
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -16,6 +16,7 @@ import { PartnerFetchError } from './partner-fetch-error';
 import { PartnerRouting, tokenCacheKey, type Target } from './partner-routing';
 import { RealmDiscovery } from './realm-discovery';
 import { isReplayable } from './replayable-body';
+import { sendWithinOrigin } from './same-origin-redirects';
 
 export { PartnerFetchError } from './partner-fetch-error';
 
@@ -115,8 +116,8 @@ interface CachedToken {
  * 5. retries a 401 `invalid_token` exactly once with a fresh token when the body can be replayed;
  * 6. passes every other option (signal, method, body, headers, ...) to fetch unchanged.
  *
- * It does NOT follow the partner's redirects with the token to other origins: fetch drops the
- * `Authorization` header on cross-origin redirects.
+ * It follows a partner's redirects only within the origin the call went to: one to another origin
+ * is refused (`redirect_refused`), so neither the call's body nor its token is handed elsewhere.
  */
 export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch {
   const fetchImpl = deps.fetch ?? fetch;
@@ -247,11 +248,12 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
 
   /** Sends with `token`; on a 401 `invalid_token` with a replayable body, retries exactly once. */
   function send(call: Call, key: string, authorization: string): Promise<Response> {
-    return fetchImpl(call.input, {
+    return sendWithinOrigin(fetchImpl, call.input, {
       ...call.init,
       headers: withAuthorization(call.input, call.init?.headers, authorization),
-    }).then((response) =>
-      response.status === 401 ? retryOnce(call, key, authorization.slice(7), response) : response,
+    }).then(
+      (response) => (response.status === 401 ? retryOnce(call, key, authorization.slice(7), response) : response),
+      (error: unknown) => refused(error, call.target.partner.config.name),
     );
   }
 
@@ -266,7 +268,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
     report('retried', call.target.partner.config.name);
     cache.invalidate(key, token);
     const fresh = await tokenStep(call.target.partner, call.target.url, call.actAs);
-    return fetchImpl(call.input, {
+    return sendWithinOrigin(fetchImpl, call.input, {
       ...call.init,
       headers: withAuthorization(call.input, call.init?.headers, `Bearer ${fresh.token}`),
     });

@@ -6,4 +6,9 @@
 export { RedisReplayStore, type RedisReplayStoreOptions } from './redis-replay-store';
 export { redisFleet, type RedisFleetOptions } from './redis-fleet';
 export type { RedisLike, RedisSubscriberLike } from './redis-client';
-export type { PartnerStateStore, PartnerChange, VersionedPartnerChange } from '../core/partners/partner-state-store';
+export type {
+  PartnerStateStore,
+  PartnerStateSnapshot,
+  PartnerChange,
+  VersionedPartnerChange,
+} from '../core/partners/partner-state-store';

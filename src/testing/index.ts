@@ -19,6 +19,6 @@ export {
   type TestPartnerSettings,
   type TestMintOptions,
 } from './test-partner';
-export { createTestService, type TestServiceInput } from './test-service';
+export { createTestService, type TestServiceInput, type TestServiceOptions } from './test-service';
 export type { ServedMetadata } from './metadata-server';
 export type { AudienceTarget } from './audience-target';

@@ -9,6 +9,7 @@ import { TokenIssuer } from '../core/tokens/token-issuer';
 import { assertUserIdentity, type UserIdentity } from '../core/tokens/user-identity';
 import { audienceOf, type AudienceTarget } from './audience-target';
 import { serveDocuments, type ServedMetadata } from './metadata-server';
+import { refuseInProduction } from './production-guard';
 
 /** The partner-entry fields a test partner takes as they are (everything but its identity and keys). */
 export type TestPartnerSettings = Omit<PartnerConfigInput, 'name' | 'applicationId' | 'realm' | 'keySource'>;
@@ -35,6 +36,8 @@ export interface TestPartnerOptions extends TestPartnerSettings {
   audience?: AudienceTarget;
   /** The clock its tokens are dated by (ms since the epoch). Default `Date.now`. */
   clock?: Clock;
+  /** Run even with `NODE_ENV=production` (a test run under that setting). Default `false`: refused. */
+  allowInProduction?: boolean;
 }
 
 /** Options of {@link TestPartner.mint}. */
@@ -114,8 +117,10 @@ export async function createTestPartner(options: TestPartnerOptions): Promise<Te
     audience: defaultAudience,
     clock = Date.now,
     keySource: replaced,
+    allowInProduction,
     ...settings
   } = rest;
+  refuseInProduction('createTestPartner', allowInProduction);
   const { certificatePem, privateKeyPem } = await createOAuthCertificate({
     realm,
     name,

@@ -53,7 +53,10 @@ describe('s2s-oauth check', () => {
   beforeAll(async () => {
     const mailApp = express();
     mailServer = await listen(mailApp);
-    const base = await createTestService({ serviceName: '00000002-0000-0ff1-ce00-000000000000' });
+    const base = await createTestService(
+      { serviceName: '00000002-0000-0ff1-ce00-000000000000' },
+      { allowLoopbackHttp: true },
+    );
     mailConfig = { ...base, hostnames: [`127.0.0.1:${portOf(mailServer)}`] };
     mailApp.use(createS2SAuth(mailConfig).metadataRouter());
     const mailAsPartner: PartnerConfigInput = {

@@ -89,7 +89,7 @@ describe('openTelemetry(): inbound decisions and verification time', () => {
 
   beforeAll(async () => {
     im = await createTestPartner({ name: 'im', trustLevel: 'Full', keyType: 'ec', permissions: ['read'] });
-    config = await createTestService({ partners: [im.partnerConfig] });
+    config = await createTestService({ partners: [im.partnerConfig] }, { allowLoopbackHttp: true });
     otel = telemetry();
     const s2s = createS2SAuth(config, { instrumentation: otel.instrumentation });
     app = express();
@@ -172,10 +172,13 @@ describe('openTelemetry(): key sources', () => {
     const gone = await down.serveMetadata();
     await gone.close();
     const otel = telemetry();
-    const config = await createTestService({
-      partners: [gone.partnerConfig, served.partnerConfig],
-      keySources: { ttlSeconds: 60, refreshCooldownSeconds: 1, timeoutMs: 1000 },
-    });
+    const config = await createTestService(
+      {
+        partners: [gone.partnerConfig, served.partnerConfig],
+        keySources: { ttlSeconds: 60, refreshCooldownSeconds: 1, timeoutMs: 1000 },
+      },
+      { allowLoopbackHttp: true },
+    );
     const s2s = createS2SAuth(config, { instrumentation: otel.instrumentation, clock });
     // down's metadata is read while looking fax's issuer up (identities come from metadata).
     await expect(s2s.verifier.verify(await fax.mint({ audience: config }))).resolves.toMatchObject({ partner: 'fax' });
@@ -210,11 +213,19 @@ describe('openTelemetry(): key sources', () => {
     const gone = await down.serveMetadata();
     await gone.close();
     const otel = telemetry();
-    const config = await createTestService({ partners: [gone.partnerConfig] });
+    // A signed URL (its signature in the query string), as blob stores hand out: never shown whole.
+    const signed = {
+      ...gone.partnerConfig,
+      keySource: { kind: 'metadata' as const, url: `${gone.metadataUrl}?sig=s3cr3t` },
+    };
+    const config = await createTestService({ partners: [signed] }, { allowLoopbackHttp: true });
     const s2s = createS2SAuth(config, { instrumentation: otel.instrumentation });
     await expect(s2s.verifier.verify(await down.mint({ audience: config }))).rejects.toMatchObject({
       code: 'key_source_unavailable',
     });
+    const fetch = otel.spans().find((s) => s.name === 's2s_oauth.key_source.fetch')!;
+    expect(fetch.attributes['url.full']).toBe(`${gone.metadataUrl}?sig=REDACTED`);
+    expect(await otel.everything()).not.toContain('s3cr3t');
     const { points } = await otel.metric('s2s_oauth.inbound.decisions');
     expect(points.map((p) => p.attributes)).toEqual([
       {
@@ -256,10 +267,13 @@ describe('openTelemetry(): outbound', () => {
   it('counts mints, refreshes, retries and failures by partner and code; spans the token step under the caller', async () => {
     const clock = manualClock();
     const otel = telemetry();
-    const config = await createTestService({
-      // No realm configured: the first call discovers it from the partner's challenge.
-      partners: [{ name: 'crm', applicationId: 'crm-id', trustLevel: 'Full', baseUrls: [url] }],
-    });
+    const config = await createTestService(
+      {
+        // No realm configured: the first call discovers it from the partner's challenge.
+        partners: [{ name: 'crm', applicationId: 'crm-id', trustLevel: 'Full', baseUrls: [url] }],
+      },
+      { allowLoopbackHttp: true },
+    );
     const s2s = createS2SAuth(config, { instrumentation: otel.instrumentation, clock });
     const call = s2s.fetch();
     const parent = otel.tracer.startSpan('GET /caller');
@@ -309,19 +323,22 @@ describe('openTelemetry(): outbound', () => {
     const server = await new StaticAuthorizationServer().start();
     try {
       const otel = telemetry();
-      const config = await createTestService({
-        authorizationServers: [{ name: 'entra', metadataUrl: server.metadataUrl }],
-        partners: [
-          {
-            name: 'cloud',
-            applicationId: 'c',
-            realm: 'contoso.com',
-            trustLevel: 'Full',
-            baseUrls: [url],
-            outbound: { kind: 'authorization-server', server: 'entra' },
-          },
-        ],
-      });
+      const config = await createTestService(
+        {
+          authorizationServers: [{ name: 'entra', metadataUrl: server.metadataUrl }],
+          partners: [
+            {
+              name: 'cloud',
+              applicationId: 'c',
+              realm: 'contoso.com',
+              trustLevel: 'Full',
+              baseUrls: [url],
+              outbound: { kind: 'authorization-server', server: 'entra' },
+            },
+          ],
+        },
+        { allowLoopbackHttp: true },
+      );
       const s2s = createS2SAuth(config, { instrumentation: otel.instrumentation });
       answers = [];
       expect((await s2s.fetch()(`${url}/c`)).status).toBe(200);
@@ -351,7 +368,7 @@ describe('openTelemetry() without an SDK', () => {
     expect(openTelemetry()).toEqual({ span: expect.any(Function) });
     expect(openTelemetry({ traces: false })).toEqual({});
     const im = await createTestPartner({ name: 'im', trustLevel: 'Full', keyType: 'ec' });
-    const config = await createTestService({ partners: [im.partnerConfig] });
+    const config = await createTestService({ partners: [im.partnerConfig] }, { allowLoopbackHttp: true });
     const s2s: S2SAuth = createS2SAuth(config, { instrumentation: openTelemetry() });
     const app = express().get('/r', s2s.middleware(), (_req, res) => res.json(true));
     const server = await listen(app);

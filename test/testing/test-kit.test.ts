@@ -94,21 +94,42 @@ describe('createTestPartner: tokens in the wire format partners send', () => {
 });
 
 describe('createTestService and a real service', () => {
-  it('builds a configuration with in-memory keys, keeping what it is given', async () => {
-    const config = await createTestService({
+  it('builds a configuration with in-memory keys, keeping what it is given; plain http to loopback only when asked', async () => {
+    const given = {
       serviceName: 'svc',
       hostnames: ['mail.eu.contoso.com'],
       keySources: { ttlSeconds: 60, allowInsecureHosts: ['[::1]'] },
-    });
+    };
+    const config = await createTestService(given);
     expect(config).toMatchObject({
       serviceName: 'svc',
       realm: 'eu.contoso.com',
+      keySources: { ttlSeconds: 60, allowInsecureHosts: ['[::1]'] },
+      signing: { certificate: { pem: expect.stringMatching(/^-----BEGIN CERTIFICATE-----/) } },
+    });
+    expect(config.outbound).toBeUndefined();
+    expect(await createTestService(given, { allowLoopbackHttp: true })).toMatchObject({
       keySources: { ttlSeconds: 60, allowInsecureHosts: ['[::1]', '127.0.0.1'] },
       outbound: { allowInsecureHosts: ['127.0.0.1'] },
-      signing: { certificate: { pem: expect.stringMatching(/^-----BEGIN CERTIFICATE-----/) } },
     });
     expect((await createTestService()).hostnames).toEqual(['127.0.0.1']);
     expect(createS2SAuth(config).realms).toContain('eu.contoso.com');
+  });
+
+  it('with NODE_ENV=production, refuses to make services and partners unless told this is a test', async () => {
+    const before = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await expect(createTestService()).rejects.toThrow(/NODE_ENV is "production".*allowInProduction/);
+      await expect(createTestPartner({ trustLevel: 'Full' })).rejects.toThrow(/createTestPartner is for tests/);
+      await expect(createTestService({}, { allowInProduction: true })).resolves.toMatchObject({
+        hostnames: ['127.0.0.1'],
+      });
+      const partner = await createTestPartner({ trustLevel: 'Full', keyType: 'ec', allowInProduction: true });
+      expect(partner.partnerConfig).not.toHaveProperty('allowInProduction');
+    } finally {
+      process.env.NODE_ENV = before;
+    }
   });
 
   it('a partner with a fixed jti is refused the second time where replays are refused', async () => {
@@ -135,14 +156,17 @@ describe('createTestService and a real service', () => {
     const jwks = (await (await fetch(served.jwksUrl)).json()) as { keys: { kid: string }[] };
     expect(jwks.keys).toHaveLength(1);
     expect((await fetch(served.metadataUrl.replace('/metadata/json/1', '/other'))).status).toBe(404);
-    const config = await createTestService({ partners: [served.partnerConfig] });
+    const config = await createTestService({ partners: [served.partnerConfig] }, { allowLoopbackHttp: true });
     const s2s = createS2SAuth(config);
     await expect(s2s.verifier.verify(await partner.mint({ audience: config }))).resolves.toMatchObject({
       partner: 'im',
     });
     expect(served.requests).toBe(3);
     await served.close();
-    const down = await createTestService({ partners: [served.partnerConfig], keySources: { timeoutMs: 500 } });
+    const down = await createTestService(
+      { partners: [served.partnerConfig], keySources: { timeoutMs: 500 } },
+      { allowLoopbackHttp: true },
+    );
     expect(await refusal(createS2SAuth(down).verifier.verify(await partner.mint({ audience: down })))).toBe(
       'key_source_unavailable',
     );

@@ -1,3 +1,5 @@
+import { printable } from '../../core/partner-text';
+
 /** The verdict of one check of `s2s-oauth check`. */
 export type CheckStatus = 'PASS' | 'WARN' | 'FAIL';
 
@@ -42,18 +44,16 @@ export function expiry(notAfter: number, now: number): string {
 }
 
 /**
- * Text a partner or a network error supplied, safe to print: printable ASCII only, anything shaped
- * like a JWT replaced (a misbehaving partner could echo our token in its `error_description`).
+ * Every line's text once more through {@link printable}: whatever a partner supplied and a check
+ * forgot to filter (a realm, a redirect target, a library's message) cannot reach the terminal raw.
  */
-export function printable(text: string): string {
-  return text
-    .replace(/eyJ[\w-]*\.[\w-]*\.[\w-]*/g, '(a token, not shown)')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, 300);
+function safe(results: readonly CheckResult[]): CheckResult[] {
+  return results.map((r) => ({ ...r, subject: printable(r.subject, 200), detail: printable(r.detail, 2000) }));
 }
 
 /** The report as people read it: one line per check. */
-export function formatText(results: readonly CheckResult[]): string {
+export function formatText(all: readonly CheckResult[]): string {
+  const results = safe(all);
   const width = Math.max(...results.map((r) => r.subject.length));
   const lines = results.map((r) => `${r.status}  ${r.subject.padEnd(width)}  ${r.check}: ${r.detail}`);
   const count = (s: CheckStatus) => results.filter((r) => r.status === s).length;
@@ -62,5 +62,5 @@ export function formatText(results: readonly CheckResult[]): string {
 
 /** The report for scripts. */
 export function formatJson(results: readonly CheckResult[]): string {
-  return `${JSON.stringify({ ok: !results.some((r) => r.status === 'FAIL'), checks: results }, null, 2)}\n`;
+  return `${JSON.stringify({ ok: !results.some((r) => r.status === 'FAIL'), checks: safe(results) }, null, 2)}\n`;
 }

@@ -1,10 +1,11 @@
+import { printable } from '../../core/partner-text';
 import type { S2SAuth } from '../../s2s-auth';
 import type { Partner } from '../../core/partners/partner-registry';
 import { parseBearerChallenge } from '../../client/bearer-challenge-parser';
 import { PartnerFetchError } from '../../client/partner-fetch-error';
 import { KeySourceError, systemErrorCode } from '../../core/partners/fetch-document';
 import { ownMetadataUrl } from './own-service-checks';
-import { fail, pass, printable, warn, type CheckResult } from './check-result';
+import { fail, pass, warn, type CheckResult } from './check-result';
 
 /** The URL the probe calls: `probePath` appended to the first base URL (or that URL itself). */
 export function probeUrl(partner: Partner): string {
@@ -33,20 +34,25 @@ export async function probeOutbound(s2s: S2SAuth, partner: Partner): Promise<Che
   }
   await response.body?.cancel();
   const status = response.status;
-  if (status >= 200 && status < 300) return pass(subject, 'outbound', `GET ${url}: ${status}, it accepts our token`);
+  // The wrapper follows redirects within the origin only (another origin is refused): say where it went.
+  const answered =
+    response.url && response.url !== new URL(url).href
+      ? ` (redirected to ${printable(new URL(response.url).pathname)})`
+      : '';
+  const at = `GET ${url}${answered}`;
+  if (status >= 200 && status < 300) return pass(subject, 'outbound', `${at}: ${status}, it accepts our token`);
   const challenge = parseBearerChallenge(response.headers.get('www-authenticate')) ?? {};
   if (status === 403)
     return pass(
       subject,
       'outbound',
-      `GET ${url}: 403${challenge.error ? ` ${printable(challenge.error)}` : ''}: it accepts our token and refuses this call (set probePath to a route we may call)`,
+      `${at}: 403${challenge.error ? ` ${printable(challenge.error)}` : ''}: it accepts our token and refuses this call (set probePath to a route we may call)`,
     );
-  if (status === 401)
-    return fail(subject, 'outbound', `GET ${url}: 401 ${describe(challenge)}; ${advice(s2s, challenge)}`);
+  if (status === 401) return fail(subject, 'outbound', `${at}: 401 ${describe(challenge)}; ${advice(s2s, challenge)}`);
   return warn(
     subject,
     'outbound',
-    `GET ${url}: ${status}: cannot tell whether it accepts our token (set probePath to a protected route)`,
+    `${at}: ${status}: cannot tell whether it accepts our token (set probePath to a protected route)`,
   );
 }
 
@@ -73,7 +79,7 @@ function advice(s2s: S2SAuth, challenge: Record<string, string>): string {
 function unreachable(error: unknown, url: string): string {
   if (error instanceof PartnerFetchError) return `${error.code}: ${printable(error.message)}`;
   // Its metadata could not be read, so neither its id nor its realm (for the audience) is known.
-  if (error instanceof KeySourceError) return `not called: ${error.message}`;
+  if (error instanceof KeySourceError) return `not called: ${printable(error.message, 1000)}`;
   const code = systemErrorCode(error);
   const cause = (error as { cause?: { message?: string } }).cause;
   const host = new URL(url).host;

@@ -1,6 +1,7 @@
+import { printable } from '../../core/partner-text';
 import type { S2SAuth } from '../../s2s-auth';
-import { fetchJsonDocument, KeySourceError } from '../../core/partners/fetch-document';
-import { DAY_MS, EXPIRY_WARNING_DAYS, expiry, fail, pass, printable, warn, type CheckResult } from './check-result';
+import { fetchJsonDocument } from '../../core/partners/fetch-document';
+import { DAY_MS, EXPIRY_WARNING_DAYS, expiry, fail, pass, warn, type CheckResult } from './check-result';
 
 /** Our signing certificate: its expiry, and whether a next one is scheduled in time. */
 export function checkSigning(s2s: S2SAuth, now: number): CheckResult[] {
@@ -45,7 +46,7 @@ export async function checkPublishedMetadata(s2s: S2SAuth, url: string): Promise
       allowInsecureHosts: [...allowInsecureHosts, ...s2s.config.outbound.allowInsecureHosts],
     });
   } catch (e) {
-    const reason = e instanceof KeySourceError ? e.message : printable((e as Error).message);
+    const reason = printable((e as Error).message, 1000);
     return fail('metadata', 'published', `${reason} (partners configured by our metadata URL cannot learn our keys)`);
   }
   const listed = new Set(

@@ -1,8 +1,9 @@
+import { printable } from '../../core/partner-text';
 import { isUsableKey } from '../../core/tokens/signature-algorithms';
 import type { Partner } from '../../core/partners/partner-registry';
 import type { KeySet } from '../../core/partners/verification-key';
 import { KeySourceError } from '../../core/partners/fetch-document';
-import { DAY_MS, EXPIRY_WARNING_DAYS, expiry, fail, pass, printable, warn, type CheckResult } from './check-result';
+import { DAY_MS, EXPIRY_WARNING_DAYS, expiry, fail, pass, warn, type CheckResult } from './check-result';
 
 /**
  * A partner's keys, as the service would get them: the source is reachable and parses, at least
@@ -18,7 +19,7 @@ export async function checkPartnerKeys(partner: Partner, now: number): Promise<C
     keySet = await source.get();
   } catch (e) {
     // A remote source's message names its URL already.
-    if (e instanceof KeySourceError) return [fail(subject, 'keys', e.message)];
+    if (e instanceof KeySourceError) return [fail(subject, 'keys', printable(e.message, 1000))];
     return [fail(subject, 'keys', `${source.description}: ${printable((e as Error).message)}`)];
   }
   return [keyVerdict(subject, source.description, keySet, now), ...identityVerdict(subject, partner, keySet)];
@@ -57,7 +58,9 @@ function identityVerdict(subject: string, partner: Partner, keySet: KeySet): Che
         subject,
         'identity',
         disagreements
-          .map((f) => `its metadata names ${f} "${keySet[f]}", the configuration says "${partner.config[f]}"`)
+          .map(
+            (f) => `its metadata names ${f} "${printable(keySet[f]!)}", the configuration says "${partner.config[f]}"`,
+          )
           .join('; ') + ': its tokens will be refused (unknown_partner / realm_mismatch)',
       ),
     ];
@@ -66,6 +69,10 @@ function identityVerdict(subject: string, partner: Partner, keySet: KeySet): Che
   if (!applicationId)
     return [fail(subject, 'identity', 'neither the configuration nor its metadata names its applicationId')];
   return [
-    pass(subject, 'identity', `${applicationId}@${realm ?? '(realm discovered when called)'}, as its metadata says`),
+    pass(
+      subject,
+      'identity',
+      `${printable(applicationId)}@${realm ? printable(realm) : '(realm discovered when called)'}, as its metadata says`,
+    ),
   ];
 }

@@ -60,7 +60,12 @@ const signingSchema = certificatePair.extend({
     .optional(),
 });
 
-const httpsOrHttpUrl = z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' });
+// A URL with user-info is never sent by fetch, and would carry a password through every message
+// that names the URL: refused (without echoing it).
+const httpsOrHttpUrl = z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }).refine((v) => {
+  const url = new URL(v);
+  return url.username === '' && url.password === '';
+}, "expected a URL without user name or password (fetch cannot send them; use the key source's own authentication)");
 
 const keySourceSchema = z.discriminatedUnion(
   'kind',

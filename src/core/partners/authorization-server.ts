@@ -1,3 +1,4 @@
+import { redactUrl } from './redact-url';
 import type NodeCache from 'node-cache';
 import type { Clock } from '../clock';
 import type { AuthorizationServerConfig } from '../config/config-schema';
@@ -86,7 +87,7 @@ export class AuthorizationServer {
       clock,
     );
     this.keySource = {
-      description: config.metadataUrl,
+      description: redactUrl(config.metadataUrl),
       fresh: () => {
         const metadata = this.metadata.fresh();
         return metadata && (metadata.keys ?? this.jwksOf(metadata)?.fresh());

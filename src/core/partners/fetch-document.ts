@@ -1,4 +1,5 @@
 import type { KeySourceFailure } from '../events';
+import { redactUrl } from './redact-url';
 
 /** Limits for fetching a remote key document. */
 export interface FetchLimits {
@@ -31,9 +32,13 @@ export function systemErrorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function networkFailure(error: unknown): string {
+/** Why a fetch failed, naming the URL only as `shown` (runtimes quote the URL they were given, query string and all). */
+function networkFailure(error: unknown, url: URL, shown: string): string {
   const code = systemErrorCode(error);
-  return code ? `${(error as Error).message} (${code})` : (error as Error).message;
+  const message = String((error as Error).message)
+    .split(url.href)
+    .join(shown);
+  return code ? `${message} (${code})` : message;
 }
 
 /** The transport rule for every URL we send to or fetch from: `https:`, or `http:` to an explicitly allowed host. */
@@ -61,13 +66,14 @@ export async function fetchJsonDocument(url: string, limits: FetchLimits): Promi
   const signal = AbortSignal.timeout(limits.timeoutMs);
   for (let hop = 0; ; hop++) {
     assertFetchable(target, limits.allowInsecureHosts);
+    const shown = redactUrl(target);
     let response: Response;
     try {
       response = await doFetch(target, { redirect: 'manual', signal, headers: { accept: 'application/json' } });
     } catch (e) {
       const timedOut = (e as Error).name === 'TimeoutError';
       throw new KeySourceError(
-        `cannot fetch ${target.href}: ${timedOut ? `timed out after ${limits.timeoutMs} ms` : networkFailure(e)}`,
+        `cannot fetch ${shown}: ${timedOut ? `timed out after ${limits.timeoutMs} ms` : networkFailure(e, target, shown)}`,
         timedOut ? 'timeout' : 'network',
         { cause: e },
       );
@@ -76,27 +82,28 @@ export async function fetchJsonDocument(url: string, limits: FetchLimits): Promi
       await response.body?.cancel();
       const next = new URL(response.headers.get('location')!, target);
       if (next.origin !== origin)
-        throw new KeySourceError(`${target.href} redirects to another origin (${next.origin}); refused`, 'redirect');
-      if (hop >= MAX_REDIRECTS) throw new KeySourceError(`${url}: too many redirects`, 'redirect');
+        throw new KeySourceError(`${shown} redirects to another origin (${next.origin}); refused`, 'redirect');
+      if (hop >= MAX_REDIRECTS) throw new KeySourceError(`${redactUrl(url)}: too many redirects`, 'redirect');
       target = next;
       continue;
     }
     if (!response.ok) {
       await response.body?.cancel();
-      throw new KeySourceError(`${target.href} answered ${response.status}`, 'http_status');
+      throw new KeySourceError(`${shown} answered ${response.status}`, 'http_status');
     }
-    const text = await readCapped(response, limits.maxResponseBytes, target.href, limits.timeoutMs);
+    const text = await readCapped(response, limits.maxResponseBytes, shown, limits.timeoutMs);
     try {
       return JSON.parse(text);
     } catch (e) {
-      throw new KeySourceError(`${target.href} did not return JSON`, 'bad_document', { cause: e });
+      throw new KeySourceError(`${shown} did not return JSON`, 'bad_document', { cause: e });
     }
   }
 }
 
 /**
  * Reads a response body as text, refusing more than `maxBytes` (declared or streamed), so a
- * huge or endless reply from any server we talk to cannot grow our memory.
+ * huge or endless reply from any server we talk to cannot grow our memory. `href` names the
+ * response in errors: pass it through `redactUrl`.
  */
 export async function readCapped(
   response: Response,

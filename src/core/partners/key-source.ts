@@ -4,6 +4,8 @@ import type { EventSink, KeySourceFailure } from '../events';
 import { fetchJsonDocument, KeySourceError, type FetchLimits } from './fetch-document';
 import type { KeySet } from './verification-key';
 import { inSpan, type SpanRunner } from '../instrumentation';
+import { redactUrl } from './redact-url';
+import { printable } from '../partner-text';
 
 /**
  * Where a partner's (or authorization server's) verification keys come from. The same three
@@ -95,6 +97,8 @@ export class RemoteDocumentSource<T> {
   /** Cache entries are keyed by kind AND URL: one URL may serve as two kinds of document (a metadata document that is also a JWKS), parsed differently. */
   private readonly cacheKey: string;
   private readonly url: string;
+  /** The URL as it may be shown: user-info and query values redacted. */
+  private readonly shownUrl: string;
 
   constructor(
     private readonly document: RemoteDocument,
@@ -104,12 +108,13 @@ export class RemoteDocumentSource<T> {
     private readonly clock: Clock,
   ) {
     this.url = document.url;
+    this.shownUrl = redactUrl(document.url);
     this.cacheKey = `${document.kind} ${document.url}`;
   }
 
-  /** The URL, for errors and `token explain`. */
+  /** The URL (redacted), for errors and `token explain`. */
   get description(): string {
-    return this.url;
+    return this.shownUrl;
   }
 
   /** The cached value without any I/O, if fetched within `maxAgeMs`. */
@@ -146,7 +151,7 @@ export class RemoteDocumentSource<T> {
     const attributes = {
       's2s_oauth.owner': this.document.owner,
       's2s_oauth.document.kind': this.document.kind,
-      'url.full': this.url,
+      'url.full': this.shownUrl,
     };
     this.inflight = inSpan(this.settings.span, 's2s_oauth.key_source.fetch', attributes, () =>
       fetchJsonDocument(this.url, this.settings),
@@ -167,7 +172,7 @@ export class RemoteDocumentSource<T> {
         this.lastError =
           error instanceof KeySourceError
             ? error
-            : new KeySourceError(`${this.url}: ${error.message}`, 'bad_document', { cause: error });
+            : new KeySourceError(`${this.shownUrl}: ${printable(error.message)}`, 'bad_document', { cause: error });
         const stale = this.cached(this.clock(), usableMs);
         this.report(stale !== undefined ? 'stale' : 'failed', this.lastError.reason);
         if (stale !== undefined) return stale;
@@ -184,7 +189,7 @@ export class RemoteDocumentSource<T> {
       type: 'key_source',
       outcome,
       owner: this.document.owner,
-      url: this.url,
+      url: this.shownUrl,
       ...(reason && { reason }),
     });
   }
@@ -196,7 +201,7 @@ export class RemoteDocumentSource<T> {
     );
     const error = this.lastError instanceof KeySourceError ? this.lastError : undefined;
     return new KeySourceUnavailable(
-      `${this.url} is unavailable: ${error?.message ?? 'nothing fetched yet'}`,
+      `${this.shownUrl} is unavailable: ${error?.message ?? 'nothing fetched yet'}`,
       error?.reason ?? 'network',
       retryAfter,
       { cause: this.lastError },

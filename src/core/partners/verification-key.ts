@@ -143,6 +143,9 @@ export function memberIgnoringCase(object: unknown, name: string): unknown {
   return undefined;
 }
 
+/** A principal id or realm as Microsoft's documents carry them: a GUID, a domain name, a tenant id. */
+const IDENTIFIER = /^[A-Za-z0-9][A-Za-z0-9._:{}-]{0,254}$/;
+
 /**
  * Reads a Microsoft auth-metadata document (`/metadata/json/1`): member names and the `usage` /
  * `type` values match case-insensitively; `x5t` is always computed from the certificate itself
@@ -171,6 +174,14 @@ export function parseMetadataDocument(document: unknown): KeySet {
   const realm =
     memberIgnoringCase(document, 'realm') ??
     (typeof issuer === 'string' && issuer.includes('@') ? issuer.slice(issuer.lastIndexOf('@') + 1) : undefined);
+  // What a partner says about itself reaches audiences, events and `check` output: identifiers only.
+  for (const [field, value] of [
+    ['serviceName', serviceName],
+    ['realm', realm],
+  ] as const) {
+    if (value !== undefined && (typeof value !== 'string' || !IDENTIFIER.test(value)))
+      throw new Error(`the metadata document's ${field} is not an identifier (letters, digits, ".", "-", "_", ":")`);
+  }
   return {
     keys: out,
     ...(typeof serviceName === 'string' && { applicationId: serviceName }),

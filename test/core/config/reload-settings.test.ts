@@ -35,7 +35,7 @@ describe('a reload applies the rest of the settings', () => {
       trustLevel: 'Full' as const,
       baseUrls: [url],
     };
-    const base = await createTestService();
+    const base = await createTestService({}, { allowLoopbackHttp: true });
     const strict: S2SConfigInput = { ...base, outbound: { allowInsecureHosts: [] } };
     const s2s = createS2SAuth(strict);
     const call = s2s.fetch();
@@ -58,7 +58,7 @@ describe('a reload applies the rest of the settings', () => {
   it('authorization servers: added, their tokens accepted; removed, refused (cached verdicts included)', async () => {
     const as = await new StaticAuthorizationServer().start();
     try {
-      const base = await createTestService({ serviceName: 'contacts-id' });
+      const base = await createTestService({ serviceName: 'contacts-id' }, { allowLoopbackHttp: true });
       const s2s = createS2SAuth(base);
       const token = as.sign({ aud: 'contacts-id@contoso.com', client_id: 'messaging' });
       expect(await code(s2s.verifier.verify(token))).toBe('unknown_partner');
@@ -89,7 +89,7 @@ describe('a reload applies the rest of the settings', () => {
 
   it('the caches: a new verified-token bound empties it; a lower replay bound never drops a live id', async () => {
     const im = await createTestPartner({ name: 'im', trustLevel: 'Full', keyType: 'ec', requireUniqueJti: true });
-    const base = await createTestService({ partners: [im.partnerConfig] });
+    const base = await createTestService({ partners: [im.partnerConfig] }, { allowLoopbackHttp: true });
     const events: string[] = [];
     const s2s = createS2SAuth(base, { onEvent: (e) => e.type === 'accepted' && events.push(String(e.cached)) });
     const first = await im.mint({ audience: base });
@@ -110,9 +110,9 @@ describe('a reload applies the rest of the settings', () => {
   });
 
   it('still refuses, as a whole, a change of identity or of the current signing pair', async () => {
-    const base = await createTestService();
+    const base = await createTestService({}, { allowLoopbackHttp: true });
     const s2s = createS2SAuth(base);
-    const other = await createTestService();
+    const other = await createTestService({}, { allowLoopbackHttp: true });
     expect(() => s2s.reload({ ...base, serviceName: 'someone-else', signing: other.signing })).toThrow(
       expect.objectContaining({
         issues: [

@@ -21,10 +21,13 @@ describe('the logger option', () => {
     const fax = await createTestPartner({ name: 'fax', trustLevel: 'User', keyType: 'ec' });
     const gone = await fax.serveMetadata();
     await gone.close();
-    const config = await createTestService({
-      serviceName: 'mail-id',
-      partners: [im.partnerConfig, gone.partnerConfig],
-    });
+    const config = await createTestService(
+      {
+        serviceName: 'mail-id',
+        partners: [im.partnerConfig, gone.partnerConfig],
+      },
+      { allowLoopbackHttp: true },
+    );
     const { logger, lines } = recordingLogger();
     const s2s = createS2SAuth(config, { logger });
 
@@ -61,7 +64,7 @@ describe('the logger option', () => {
       },
     });
     const logger = pino({ level: 'debug' }, stream);
-    const config = await createTestService({ serviceName: 'svc' });
+    const config = await createTestService({ serviceName: 'svc' }, { allowLoopbackHttp: true });
     const s2s = createS2SAuth(config, { logger });
     await expect(s2s.verifier.verify('not-a-token')).rejects.toMatchObject({ code: 'token_malformed' });
     const records = out.map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -134,7 +137,7 @@ describe('the logger option', () => {
   it('drops debug lines for a logger without debug()', async () => {
     const warnings: unknown[] = [];
     const logger = { info: () => undefined, warn: (m: unknown) => warnings.push(m), error: () => undefined };
-    const s2s = createS2SAuth(await createTestService(), { logger });
+    const s2s = createS2SAuth(await createTestService({}, { allowLoopbackHttp: true }), { logger });
     await expect(s2s.verifier.verify('x.y.z')).rejects.toBeDefined();
     expect(warnings).toEqual([]);
   });
