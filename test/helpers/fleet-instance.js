@@ -1,11 +1,13 @@
 // One instance of a fleet, in its own process, as a service would run it: the built package,
 // node-redis, and Redis shared with the other instances. `node fleet-instance.js <options JSON>`
-// prints {"port":N} once listening. Options: { redisUrl, config (a service configuration),
-// replay: 'redis' | 'memory', namespace }.
-// Test-only routes: GET /whoami (the protected route), POST /admin/<enable|disable>/<partner>.
+// prints {"port":N} once listening. Options: { redisUrl, config (a service configuration) or
+// configFile (read with loadConfig, reloaded by POST /admin/reload), replay: 'redis' | 'memory',
+// namespace }.
+// Test-only routes: GET /whoami (the protected route), POST /admin/<enable|disable|remove>/<partner>
+// (503 when the change did not reach the fleet store), POST /admin/reload.
 const { createClient } = require('redis');
 const express = require('express');
-const { createS2SAuth } = require('s2s-oauth');
+const { createS2SAuth, loadConfig } = require('s2s-oauth');
 const { RedisReplayStore, redisFleet } = require('s2s-oauth/redis');
 
 const options = JSON.parse(process.argv[2]);
@@ -18,17 +20,39 @@ async function main() {
   });
   client.on('error', () => undefined);
   await client.connect();
-  const s2s = createS2SAuth(options.config, {
+  let lastRecord;
+  const s2s = createS2SAuth(options.config ?? loadConfig(options.configFile), {
     fleet: redisFleet({ client, namespace: options.namespace }),
     ...(options.replay === 'redis' && { replayStore: new RedisReplayStore({ client, namespace: options.namespace }) }),
+    ...(options.configFile && { configFile: options.configFile }),
+    onEvent: (event) => {
+      if (event.type === 'fleet' && (event.outcome === 'recorded' || event.outcome === 'record_failed'))
+        lastRecord = event.outcome;
+    },
   });
   await s2s.ready();
   const app = express();
   app.get('/whoami', s2s.middleware(), (req, res) => res.json({ partner: req.user.partner }));
+  app.post('/admin/reload', (_req, res) => {
+    try {
+      res.json(s2s.reload());
+    } catch (error) {
+      res.status(400).json({ error: error.message });
+    }
+  });
   app.post('/admin/:op/:partner', (req, res) => {
-    if (req.params.op === 'disable') s2s.partners.disable(req.params.partner);
-    else s2s.partners.enable(req.params.partner);
-    s2s.flushPartnerChanges().then(() => res.json({ ok: true }));
+    const { op, partner } = req.params;
+    try {
+      if (op === 'disable') s2s.partners.disable(partner);
+      else if (op === 'enable') s2s.partners.enable(partner);
+      else if (op === 'remove') s2s.partners.remove(partner);
+      else return res.status(404).end();
+    } catch (error) {
+      return res.status(400).json({ error: error.message });
+    }
+    s2s
+      .flushPartnerChanges()
+      .then(() => res.status(lastRecord === 'recorded' ? 200 : 503).json({ recorded: lastRecord }));
   });
   app.use(s2s.errorHandler());
   const server = app.listen(0, '127.0.0.1', () =>

@@ -1,54 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import type { S2SConfigInput } from '../../src/core/config/config-schema';
 import { IDS } from '../helpers/certificates';
 import { CONTACTS_AUDIENCE, trustedPartner } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 import { startRedis, type RunningRedis } from '../helpers/redis-server';
+import { call, startInstance, type Instance } from '../helpers/fleet-process';
 
 /*
  * A fleet of three real instance processes (test/helpers/fleet-instance.js, the built package)
  * behind no balancer: every token is sent to all three at once. Redis is a real server on
  * loopback, stopped and restarted empty on purpose.
  */
-
-interface Instance {
-  base: string;
-  stop(): Promise<void>;
-}
-
-function startInstance(options: object): Promise<Instance> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(__dirname, '..', 'helpers', 'fleet-instance.js'), JSON.stringify(options)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.stdout!.once('data', (d) => {
-      const { port } = JSON.parse(d.toString());
-      resolve({
-        base: `http://127.0.0.1:${port}`,
-        stop: () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      });
-    });
-    child.once('exit', (code) => reject(new Error(`instance exited with ${code}: ${stderr.slice(0, 1000)}`)));
-  });
-}
-
-/** GET /whoami with a token: status and code. Bounded: one request. */
-async function call(instance: Instance, token: string): Promise<{ status: number; code?: string }> {
-  const res = await fetch(`${instance.base}/whoami`, { headers: { authorization: `Bearer ${token}` } });
-  const body = (await res.json().catch(() => ({}))) as { code?: string };
-  return { status: res.status, ...(body.code && { code: body.code }) };
-}
 
 /** Sends every token to every instance at once, `rounds` times, in batches; counts acceptances per token. */
 async function spray(

@@ -7,6 +7,13 @@ import type { PartnerChange, PartnerStateStore, VersionedPartnerChange } from '.
 const STATE_WAIT_MS = 2000;
 /** How often an unreachable store is tried again. */
 const RETRY_MS = 1000;
+/**
+ * After a reconnect the subscription is renewed a moment after the connection is ready: a notice
+ * published in between is never delivered, so the state is read again once that moment has passed.
+ */
+const AFTER_RECONNECT_MS = 500;
+/** A notice lost anyway (a dropped connection, a subscriber that lagged) is caught up within this. */
+const RECONCILE_MS = 5000;
 
 /**
  * Keeps one instance's partner registry in step with the fleet's store: reads the recorded
@@ -29,6 +36,7 @@ export class FleetSync {
   private reading: Promise<void> | undefined;
   private readAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
   /** The store's generation this instance last read. */
   private generation: string | undefined;
   /** Resolves once the fleet's state has been read (requests wait for it). */
@@ -51,7 +59,9 @@ export class FleetSync {
         () => this.refresh(),
         (reachable) => {
           this.report(reachable ? 'reachable' : 'unreachable');
-          if (reachable) this.refresh();
+          if (!reachable) return;
+          this.refresh();
+          this.later(AFTER_RECONNECT_MS);
         },
       )
       .then(
@@ -62,6 +72,19 @@ export class FleetSync {
         () => this.report('unreachable'),
       )
       .finally(() => this.refresh());
+    const reconcile = setInterval(() => this.refresh(), RECONCILE_MS);
+    reconcile.unref();
+    this.timers.add(reconcile);
+  }
+
+  /** One more read after `ms`. */
+  private later(ms: number): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.refresh();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /** Resolves when every change made here so far has been recorded (or failed, with an event). */
@@ -73,6 +96,7 @@ export class FleetSync {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    for (const timer of this.timers) clearTimeout(timer);
     await this.stopWatching?.().catch(() => undefined);
   }
 
