@@ -104,6 +104,7 @@ export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store'
 export type {
   PartnerStateStore,
   PartnerStateSnapshot,
+  StoredPartnerRecord,
   PartnerChange,
   VersionedPartnerChange,
 } from './core/partners/partner-state-store';

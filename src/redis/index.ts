@@ -9,6 +9,7 @@ export type { RedisLike, RedisSubscriberLike } from './redis-client';
 export type {
   PartnerStateStore,
   PartnerStateSnapshot,
+  StoredPartnerRecord,
   PartnerChange,
   VersionedPartnerChange,
 } from '../core/partners/partner-state-store';

@@ -63,6 +63,8 @@ const signingSchema = certificatePair.extend({
 // A URL with user-info is never sent by fetch, and would carry a password through every message
 // that names the URL: refused (without echoing it).
 const httpsOrHttpUrl = z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }).refine((v) => {
+  // Runs after a failed URL check too (zod reports every issue): only a URL can have user-info.
+  if (!URL.canParse(v)) return true;
   const url = new URL(v);
   return url.username === '' && url.password === '';
 }, "expected a URL without user name or password (fetch cannot send them; use the key source's own authentication)");

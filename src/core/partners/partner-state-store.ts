@@ -22,6 +22,14 @@ export interface VersionedPartnerChange {
   change: PartnerChange;
 }
 
+/** One stored record: the partner's name it is filed under, and the stored text. */
+export interface StoredPartnerRecord {
+  /** The name the record is filed under (a hash field, for Redis). */
+  name: string;
+  /** The stored text (JSON of a {@link VersionedPartnerChange}, when it is one). */
+  value: string;
+}
+
 /**
  * What a store holds: every stored record as it was stored (each is checked by the core on its
  * own, so one bad record cannot hide the others), and the store's generation.
@@ -33,8 +41,8 @@ export interface PartnerStateSnapshot {
    * knows, so instances started after the loss learn the fleet's state too.
    */
   generation: string;
-  /** The stored records: the partner's name they are filed under, and the stored text. */
-  records: ReadonlyArray<{ name: string; value: string }>;
+  /** The stored records, as stored. */
+  records: ReadonlyArray<StoredPartnerRecord>;
 }
 
 /**
