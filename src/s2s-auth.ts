@@ -7,7 +7,9 @@ import { watchSigningFiles } from './core/certificates/signing-file-watch';
 import type { PublicJwk } from './core/certificates/oauth-certificate';
 import type { S2SConfigInput } from './core/config/config-schema';
 import { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
-import { loadNextSigningKey, loadSigningKeys } from './core/certificates/load-signing-keys';
+import { loadNextSigningKey, loadSigningKeys, type SigningKeyOptions } from './core/certificates/load-signing-keys';
+import type { Signer } from './core/certificates/signer';
+import type { SignerInput } from './core/config/config-input';
 import type { SigningKeyRing } from './core/certificates/signing-key-ring';
 import { buildJwks, buildMetadataDocument, type MetadataDocument } from './core/metadata/metadata-document';
 import { TokenIssuer } from './core/tokens/token-issuer';
@@ -67,6 +69,13 @@ export interface S2SAuthOptions {
   replayStore?: ReplayStore;
   /** The fetch used for key sources and partner calls (default `globalThis.fetch`). */
   fetch?: typeof fetch;
+  /**
+   * Signers for keys that never enter the process (a cloud key vault, an HSM reached your own
+   * way), by the name a `"signer": { "kind": "external", "name": ... }` entry of `signing` or
+   * `signing.next` gives. Each signature is checked against the certificate; a probe at start-up
+   * refuses a signer whose key is not the certificate's (`ready()` rejects with a `ConfigError`).
+   */
+  signers?: Readonly<Record<string, Signer>>;
   /** Where `{ "env": "NAME" }` certificates and keys are read from (default `process.env`). */
   env?: NodeJS.ProcessEnv;
   /**
@@ -161,6 +170,8 @@ export class S2SAuth {
   protected readonly clock: Clock;
   private sharedFetch: PartnerFetch | undefined;
   private fleetSync: FleetSync | undefined;
+  /** Settles once every external signer's key is known to match its certificate (rejects with a `ConfigError`). */
+  private signingChecked: Promise<void>;
   /** Settles once the replay store has prepared (a Redis store read its epoch marker). */
   private readonly replayStoreStarted: Promise<void>;
   /** Where every event goes: `onEvent`, the instrumentation, the logger. */
@@ -178,7 +189,8 @@ export class S2SAuth {
       instrumentation.onEvent,
       options.logger && logEvents(options.logger),
     ]));
-    this.signingKeys = loadSigningKeys(this.config.signing, this.clock, options.env);
+    this.signingKeys = loadSigningKeys(this.config.signing, this.clock, this.signingKeyOptions());
+    this.signingChecked = checkSigning(this.signingKeys);
     const sans = this.signingKeys.published().flatMap((c) => c.dnsNames);
     this.realms = [...new Set([this.config.realm, ...this.config.additionalRealms, ...sans])];
     this.issuer = new TokenIssuer(
@@ -307,7 +319,7 @@ export class S2SAuth {
       // The next certificate is read and validated with the rest, before anything changes.
       const nextChanged = differs(config.signing.next, this.current.signing.next);
       const nextKey = nextChanged
-        ? loadNextSigningKey(config.signing, this.signingKeys.current(), this.clock, this.options.env)
+        ? loadNextSigningKey(config.signing, this.signingKeys.current(), this.clock, this.signingKeyOptions())
         : undefined;
       const result = this.partners.replaceAll(config.partners);
       const { tokens } = config;
@@ -334,7 +346,10 @@ export class S2SAuth {
         maxTokenBytes: tokens.maxTokenBytes,
         replayTimeoutMs: config.replayCache.timeoutMs,
       });
-      if (nextChanged) this.signingKeys.replaceConfiguredNext(nextKey);
+      if (nextChanged) {
+        this.signingKeys.replaceConfiguredNext(nextKey);
+        this.signingChecked = checkSigning(this.signingKeys);
+      }
       this.current = config;
       // Certificate files added (or dropped) by the reload are watched (or no longer).
       if (this.stopPartnerWatch) {
@@ -421,11 +436,21 @@ export class S2SAuth {
   /**
    * Resolves when the service is ready to decide: with a fleet store, once the fleet's partner
    * state has been read, and once the replay store has prepared (a Redis store has read its epoch
-   * marker; one that cannot does not hold this up, it fails closed per token). At once without
-   * either. Await it before `listen()`.
+   * marker; one that cannot does not hold this up, it fails closed per token). With a key outside
+   * the process (an HSM, a key vault), once a probe signature has shown the signer's key is the
+   * certificate's: a mismatch, or a signer that cannot sign, rejects with a `ConfigError` naming
+   * the field. At once without any of these. Await it before `listen()`.
    */
   ready(): Promise<void> {
-    return Promise.all([this.fleetSync?.ready, this.replayStoreStarted]).then(() => undefined);
+    return Promise.all([this.fleetSync?.ready, this.replayStoreStarted, this.signingChecked]).then(() => undefined);
+  }
+
+  /** How the `signing` section is read: `{ env }` sources, and signers (PKCS#11 tokens, `options.signers`). */
+  private signingKeyOptions(): SigningKeyOptions {
+    return {
+      ...(this.options.env && { env: this.options.env }),
+      resolveSigner: (signer, field) => resolveSigner(signer, field, this.options),
+    };
   }
 
   /** Resolves once every partner change made on this instance has reached the fleet store. */
@@ -554,5 +579,38 @@ function startReplayStore(store: ReplayStore, emit: EventSink | undefined): Prom
     return Promise.resolve(store.start?.(emit)).catch(() => undefined);
   } catch {
     return Promise.resolve();
+  }
+}
+
+/** Every published certificate's key is checked (external signers: one probe signature each). */
+function checkSigning(ring: SigningKeyRing): Promise<void> {
+  const checked = Promise.all(ring.credentials().map((credential) => credential.ready)).then(() => undefined);
+  checked.catch(() => undefined); // reported through ready(); never unhandled
+  return checked;
+}
+
+/**
+ * The signer a `signer` entry names: a PKCS#11 token through `s2s-oauth/pkcs11` (loaded only
+ * then, with its optional peer), or one of `options.signers`. Errors name the field, never a PIN.
+ */
+function resolveSigner(
+  spec: SignerInput,
+  field: string,
+  options: S2SAuthOptions,
+): { signer: Signer; keyLocation: string } {
+  if (spec.kind === 'external') {
+    const signer = options.signers?.[spec.name];
+    if (!signer || typeof signer.sign !== 'function')
+      throw new ConfigError(`${field}.name`, `no signer named "${spec.name}" in createS2SAuth's options.signers`);
+    return { signer, keyLocation: `signer "${spec.name}"` };
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { pkcs11Signer } = require('./pkcs11/pkcs11-signer') as typeof import('./pkcs11/pkcs11-signer');
+    const { kind: _kind, timeoutMs: _timeoutMs, ...where } = spec;
+    const signer = pkcs11Signer({ ...where, ...(options.env && { env: options.env }) });
+    return { signer, keyLocation: signer.description };
+  } catch (error) {
+    throw new ConfigError(field, (error as Error).message, { cause: error });
   }
 }

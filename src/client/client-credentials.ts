@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadJose } from '../core/lazy-modules';
+import { signJws } from '../core/tokens/sign-jws';
 import type { Clock } from '../core/clock';
 import { epochSeconds } from '../core/clock';
 import type { SigningCredential } from '../core/certificates/oauth-certificate';
@@ -33,15 +33,11 @@ export function createClientAssertion(
   clock: Clock,
 ): Promise<string> {
   const now = epochSeconds(clock);
-  return new (loadJose().SignJWT)({})
-    .setProtectedHeader({ alg: credential.alg, typ: 'JWT', kid: credential.kid, x5t: credential.x5t })
-    .setIssuer(clientId)
-    .setSubject(clientId)
-    .setAudience(audience)
-    .setJti(randomUUID())
-    .setIssuedAt(now)
-    .setExpirationTime(now + 60)
-    .sign(credential.privateKey);
+  return signJws(
+    { typ: 'JWT' },
+    { iss: clientId, sub: clientId, aud: audience, jti: randomUUID(), iat: now, exp: now + 60 },
+    credential,
+  );
 }
 
 function parseJsonObject(text: string): Record<string, unknown> {

@@ -19,7 +19,8 @@ export class PartnerFetchError extends Error {
       | 'realm_discovery_failed'
       | 'token_request_failed'
       | 'user_token_unavailable'
-      | 'redirect_refused',
+      | 'redirect_refused'
+      | 'signing_failed',
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -17,6 +17,7 @@ import { PartnerRouting, tokenCacheKey, type Target } from './partner-routing';
 import { RealmDiscovery } from './realm-discovery';
 import { isReplayable } from './replayable-body';
 import { sendWithinOrigin } from './same-origin-redirects';
+import { SigningError } from '../core/certificates/signer';
 
 export { PartnerFetchError } from './partner-fetch-error';
 
@@ -65,6 +66,13 @@ function withAuthorization(
   const merged = new Headers(headers ?? (input as Request).headers);
   merged.set('authorization', authorization);
   return merged;
+}
+
+/** A signer that was late, failed or signed wrongly: the call fails with its own code (nothing was sent). */
+function signingFailed(error: unknown): never {
+  if (error instanceof SigningError)
+    throw new PartnerFetchError('signing_failed', `no token could be signed: ${error.message}`, { cause: error });
+  throw error;
 }
 
 /** What {@link createPartnerFetch} needs; `S2SAuth.fetch()` provides it from the configuration. */
@@ -170,11 +178,13 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
       return chain(
         cache.get(key, (refresh) => {
           report('minted', partner.config.name, { refresh });
-          return deps.issuer.mint({
-            audience: { principalId: applicationId, host, realm },
-            ...(actAs && { user: actAs }),
-            legacy: partner.config.legacyTokens,
-          });
+          return deps.issuer
+            .mint({
+              audience: { principalId: applicationId, host, realm },
+              ...(actAs && { user: actAs }),
+              legacy: partner.config.legacyTokens,
+            })
+            .catch(signingFailed);
         }),
         (minted) => ({ key, token: minted.token }),
       );
@@ -225,6 +235,7 @@ export function createPartnerFetch(deps: PartnerFetchDependencies): PartnerFetch
           return minted;
         },
         (error: unknown) => {
+          if (error instanceof SigningError) signingFailed(error); // our assertion, not the server's refusal
           throw new PartnerFetchError('token_request_failed', (error as Error).message, { cause: error });
         },
       );

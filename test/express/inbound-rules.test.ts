@@ -11,7 +11,7 @@ import {
   type ExpressVersion,
   type Suite,
 } from '../helpers/partners';
-import { manualClock } from '../helpers/service';
+import { manualClock, signingKeyOf } from '../helpers/service';
 import { actorClaims, craftToken, tamper } from '../helpers/tokens';
 import { createOAuthCertificate } from '../../src/core/certificates/create-certificate';
 import { parseCertificate } from '../../src/core/certificates/oauth-certificate';
@@ -64,7 +64,7 @@ describe.each(ADAPTERS)('inbound rules through the %s adapter on %s', (mode, ver
       ],
     });
     app = protectedApp(suite.contacts, mode, version);
-    messagingKey = suite.messaging.signingKeys.active().privateKey;
+    messagingKey = signingKeyOf(suite.messaging);
     const active = suite.messaging.signingKeys.active();
     messagingKid = active.kid;
     messagingX5t = active.x5t;
@@ -362,7 +362,7 @@ describe.each(ADAPTERS)('inbound rules through the %s adapter on %s', (mode, ver
 
     it('never lets partner A sign as partner B', async () => {
       // "other" signs with its own key but claims to be messaging.
-      const otherKey = suite.other.signingKeys.active().privateKey;
+      const otherKey = signingKeyOf(suite.other);
       const otherCert = suite.other.signingKeys.active();
       await expectRefused(
         get(craftToken({ alg: 'RS256', kid: otherCert.kid, x5t: otherCert.x5t }, claims(), otherKey)),
@@ -553,7 +553,7 @@ describe.each(ADAPTERS)('inbound rules through the %s adapter on %s', (mode, ver
     });
 
     it('refuses a token without jti from such a partner', async () => {
-      const otherKey = suite.other.signingKeys.active().privateKey;
+      const otherKey = signingKeyOf(suite.other);
       const iss = `${IDS.other}@contoso.com`;
       await expectRefused(
         get(craftToken({ alg: 'RS256' }, claims({ iss, nameid: iss, jti: undefined }), otherKey)),

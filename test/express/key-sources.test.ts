@@ -7,7 +7,7 @@ import { fetchJsonDocument } from '../../src/core/partners/fetch-document';
 import { IDS } from '../helpers/certificates';
 import { onlyDecisions } from '../helpers/events';
 import { CONTACTS_AUDIENCE, protectedApp } from '../helpers/partners';
-import { manualClock, serviceConfig } from '../helpers/service';
+import { manualClock, serviceConfig, signingKeyOf } from '../helpers/service';
 import { KeyServer } from '../helpers/key-server';
 import { craftToken } from '../helpers/tokens';
 
@@ -103,7 +103,7 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
   it('does not fetch a JWKS to learn a realm it cannot contain (realm left unconfigured)', async () => {
     await setUp({ kind: 'jwks', url: server.url() }, { realm: undefined });
     server.mode = 'down';
-    const key = messaging.signingKeys.active().privateKey;
+    const key = signingKeyOf(messaging);
     const now = Math.floor(clock() / 1000);
     const stranger = `${IDS.messaging}@contoso.com`;
     const res = await call(
@@ -140,7 +140,7 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     await setUp({ kind: 'jwks', url: server.url() });
     await call(await mint()).expect(200);
     clock.advance(31_000); // past the cooldown that follows the first fetch
-    const key = messaging.signingKeys.active().privateKey;
+    const key = signingKeyOf(messaging);
     const now = Math.floor(clock() / 1000);
     const forged = (kid: string) =>
       craftToken(

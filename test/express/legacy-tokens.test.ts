@@ -1,3 +1,4 @@
+import { signingKeyOf } from '../helpers/service';
 import type { KeyObject } from 'node:crypto';
 import request from 'supertest';
 import type express from 'express';
@@ -34,7 +35,7 @@ describe('Microsoft legacy forms', () => {
       ],
     });
     app = protectedApp(suite.contacts, 'middleware');
-    key = suite.messaging.signingKeys.active().privateKey;
+    key = signingKeyOf(suite.messaging);
   });
   afterEach(async () => {
     expect(await suite.explainDisagreements()).toEqual([]);

@@ -1,3 +1,5 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import type { S2SConfigInput } from '../../src/core/config/config-schema';
 import type { Clock } from '../../src/core/clock';
@@ -40,4 +42,14 @@ export async function createService(
   clock?: Clock,
 ): Promise<S2SAuth> {
   return createS2SAuth(await serviceConfig(name, overrides), clock ? { clock } : {});
+}
+
+/**
+ * The private key a test service signs with, read from its key file (the library never hands a
+ * key out): for tests that sign tokens of their own with jose.
+ */
+export function signingKeyOf(s2s: S2SAuth): KeyObject {
+  const source = s2s.config.signing.privateKey;
+  if (typeof source !== 'string') throw new Error('signingKeyOf: the service was not configured with a key file');
+  return createPrivateKey(readFileSync(source, 'utf8'));
 }

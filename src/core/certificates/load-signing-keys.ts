@@ -1,14 +1,33 @@
 import type { Clock } from '../clock';
 import { ConfigError } from '../errors/config-error';
-import type { S2SConfig } from '../config/config-schema';
-import { parseSigningCredential, type SigningCredential } from './oauth-certificate';
+import type { S2SConfig, SignerInput } from '../config/config-input';
+import { DEFAULT_SIGNER_TIMEOUT_MS } from '../config/config-limits';
+import { externalSigningCredential, parseSigningCredential, type SigningCredential } from './oauth-certificate';
 import { readPemSource, type PemSource } from './pem-source';
+import type { Signer } from './signer';
 import { SigningKeyRing, type ScheduledCredential } from './signing-key-ring';
 
-/** Reads the `signing` section's PEM sources and builds the key ring; every error names its field. */
-export function loadSigningKeys(signing: S2SConfig['signing'], clock: Clock, env?: NodeJS.ProcessEnv): SigningKeyRing {
-  const current = readPair(signing.certificate, signing.privateKey, 'signing', clock, env);
-  return new SigningKeyRing(current, loadNextSigningKey(signing, current, clock, env), clock);
+/**
+ * Finds the signer a `signer` entry names (the facade's: `s2s-oauth/pkcs11` for a PKCS#11 token,
+ * `options.signers` for an external one), and says where its key lives (for people). Throws a
+ * `ConfigError` naming `field` when it cannot.
+ */
+export type SignerResolver = (signer: SignerInput, field: string) => { signer: Signer; keyLocation: string };
+
+/** How to read the `signing` section: where `{ env }` sources come from, and how signers are found. */
+export interface SigningKeyOptions {
+  env?: NodeJS.ProcessEnv;
+  resolveSigner?: SignerResolver;
+}
+
+/** Reads the `signing` section's PEM sources (and signers) and builds the key ring; every error names its field. */
+export function loadSigningKeys(
+  signing: S2SConfig['signing'],
+  clock: Clock,
+  options: SigningKeyOptions = {},
+): SigningKeyRing {
+  const current = readPair(signing, 'signing', clock, options);
+  return new SigningKeyRing(current, loadNextSigningKey(signing, current, clock, options), clock);
 }
 
 /**
@@ -19,10 +38,10 @@ export function loadNextSigningKey(
   signing: S2SConfig['signing'],
   current: SigningCredential,
   clock: Clock,
-  env?: NodeJS.ProcessEnv,
+  options: SigningKeyOptions = {},
 ): ScheduledCredential | undefined {
   if (!signing.next) return undefined;
-  const credential = readPair(signing.next.certificate, signing.next.privateKey, 'signing.next', clock, env);
+  const credential = readPair(signing.next, 'signing.next', clock, options);
   const from = new Date(signing.next.effectiveAt).getTime();
   if (from >= current.notAfter.getTime()) {
     // A gap would leave the service with no valid signing certificate at all.
@@ -35,16 +54,33 @@ export function loadNextSigningKey(
 }
 
 function readPair(
-  certificate: PemSource,
-  privateKey: PemSource,
+  pair: { certificate: PemSource; privateKey?: PemSource; signer?: SignerInput },
   prefix: string,
   clock: Clock,
-  env: NodeJS.ProcessEnv | undefined,
+  { env, resolveSigner }: SigningKeyOptions,
 ): SigningCredential {
-  return parseSigningCredential(
-    readPemSource(certificate, `${prefix}.certificate`, { secret: false, ...(env && { env }) }),
-    readPemSource(privateKey, `${prefix}.privateKey`, { secret: true, ...(env && { env }) }),
-    { certificate: `${prefix}.certificate`, privateKey: `${prefix}.privateKey` },
+  const read = (source: PemSource, field: string, secret: boolean) =>
+    readPemSource(source, field, { secret, ...(env && { env }) });
+  const certificate = read(pair.certificate, `${prefix}.certificate`, false);
+  if (pair.privateKey !== undefined)
+    return parseSigningCredential(
+      certificate,
+      read(pair.privateKey, `${prefix}.privateKey`, true),
+      { certificate: `${prefix}.certificate`, privateKey: `${prefix}.privateKey` },
+      clock(),
+    );
+  const field = `${prefix}.signer`;
+  if (!pair.signer || !resolveSigner)
+    throw new ConfigError(field, 'a key outside the process needs createS2SAuth to reach its signer');
+  const { signer, keyLocation } = resolveSigner(pair.signer, field);
+  return externalSigningCredential(
+    certificate,
+    signer,
+    { certificate: `${prefix}.certificate`, signer: field },
     clock(),
+    {
+      timeoutMs: pair.signer.timeoutMs ?? DEFAULT_SIGNER_TIMEOUT_MS,
+      keyLocation,
+    },
   );
 }

@@ -1,5 +1,6 @@
 import { X509Certificate, createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { ConfigError } from '../errors/config-error';
+import { externalSigning, inProcessSigning, type Signer, type SigningMethod } from './signer';
 
 /** The JWS algorithms our certificates sign with: RSA 2048+ signs RS256, EC P-256 signs ES256. */
 export type SigningAlgorithm = 'RS256' | 'ES256';
@@ -28,11 +29,12 @@ export interface OAuthCertificate {
   readonly dnsNames: readonly string[];
 }
 
-/** An OAuth certificate with its private key: what the built-in token issuer signs with. */
-export interface SigningCredential extends OAuthCertificate {
-  /** The private key (a `KeyObject`: never exported as text by the library). */
-  readonly privateKey: KeyObject;
-}
+/**
+ * An OAuth certificate and the way its key signs: what the built-in token issuer signs with. The
+ * key is a `KeyObject` in the process (never exported as text by the library) or lives outside it
+ * (an HSM, a key vault) behind a {@link Signer}; nothing else needs to know which.
+ */
+export interface SigningCredential extends OAuthCertificate, SigningMethod {}
 
 /** base64url of a digest of `data`. */
 export function thumbprint(data: Buffer, algorithm: 'sha1' | 'sha256'): string {
@@ -125,7 +127,24 @@ export function parseSigningCredential(
   if (!new X509Certificate(certificate.pem).checkPrivateKey(privateKey)) {
     throw new ConfigError(fields.privateKey, `private key does not match the certificate ${fields.certificate}`);
   }
-  return { ...certificate, privateKey };
+  return { ...certificate, ...inProcessSigning(privateKey, certificate.alg) };
+}
+
+/**
+ * Pairs a certificate with an external {@link Signer} (its key in an HSM or a key vault). The
+ * certificate is checked as at start-up (strength, validity); that the signer's key is the
+ * certificate's is checked by a probe signature, which `ready` reports (a `ConfigError` naming
+ * `fields.signer`), and every signature is verified before use.
+ */
+export function externalSigningCredential(
+  certificatePem: string,
+  signer: Signer,
+  fields: { certificate: string; signer: string },
+  now: number,
+  options: { timeoutMs: number; keyLocation: string },
+): SigningCredential {
+  const certificate = parseCertificate(certificatePem, fields.certificate, { now });
+  return { ...certificate, ...externalSigning(certificate, signer, { field: fields.signer, ...options }) };
 }
 
 /**

@@ -54,6 +54,11 @@ export class SigningKeyRing {
     ];
   }
 
+  /** Every credential on the ring (current, scheduled, previous). */
+  credentials(): SigningCredential[] {
+    return this.schedule.map((e) => e.credential);
+  }
+
   /** The last scheduled certificate whose start is still to come, if any. */
   scheduledNext(): ScheduledCredential | undefined {
     const now = this.clock();

@@ -9,12 +9,51 @@ import type { PemSource } from '../certificates/pem-source';
 /** How much a partner is trusted (shared/PROTOCOL.md). */
 export type TrustLevel = 'Full' | 'Application' | 'User';
 
-/** A certificate and its private key. */
+/**
+ * A key that never enters the process: in a PKCS#11 token (an HSM; signed with by
+ * `s2s-oauth/pkcs11`, whose optional peer `pkcs11js` must be installed), or behind a signer the
+ * application passes in code (`createS2SAuth(config, { signers: { [name]: signer } })`, e.g.
+ * over AWS KMS or Azure Key Vault).
+ */
+export type SignerInput =
+  | {
+      /** A key in a PKCS#11 token. */
+      kind: 'pkcs11';
+      /** The PKCS#11 module (a shared library), e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
+      module: string;
+      /** The token's label (or give `slot`). */
+      token?: string;
+      /** The token's slot id (or give `token`). */
+      slot?: number;
+      /** The private key's label, `CKA_LABEL` (or give `keyId`). */
+      key?: string;
+      /** The private key's id, `CKA_ID`, in hex (or give `key`). */
+      keyId?: string;
+      /** The user PIN, from an environment variable only: never written in the file, never printed. */
+      pin: {
+        /** The variable's name. */
+        env: string;
+      };
+      /** How long one signature may take before the call fails (`signing_failed`). Default 5000. */
+      timeoutMs?: number;
+    }
+  | {
+      /** A signer passed in code. */
+      kind: 'external';
+      /** Its name in `createS2SAuth(config, { signers })`. */
+      name: string;
+      /** How long one signature may take before the call fails (`signing_failed`). Default 5000. */
+      timeoutMs?: number;
+    };
+
+/** A certificate and its private key: in the process (`privateKey`) or outside it (`signer`), exactly one. */
 export interface CertificatePairInput {
   /** The PEM certificate: a file path (relative to the configuration file), `{ pem }` or `{ env }`. */
   certificate: PemSource;
   /** The PEM private key: a file path, `{ pem }` or `{ env }`. Never printed, not even its path. */
-  privateKey: PemSource;
+  privateKey?: PemSource;
+  /** Where the key lives instead, when it never enters the process (an HSM, a key vault). */
+  signer?: SignerInput;
 }
 
 /** The scheduled next signing certificate. */

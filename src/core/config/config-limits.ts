@@ -10,3 +10,5 @@ export const MAX_PARTNER_LIFETIME_SECONDS = 48 * 3600;
  * old `exp + skew` would let its token in again under the new one.
  */
 export const MAX_CLOCK_SKEW_SECONDS = 600;
+/** How long an external signer (an HSM, a key vault) may take for one signature, unless `signer.timeoutMs` says otherwise. */
+export const DEFAULT_SIGNER_TIMEOUT_MS = 5000;

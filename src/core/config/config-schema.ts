@@ -42,16 +42,80 @@ const pemSource = z.union(
   },
 );
 
-const certificatePair = z.strictObject({
-  /** The PEM certificate: a path, `{ pem }` or `{ env }`. */
-  certificate: pemSource,
-  /** The PEM private key: a path, `{ pem }` or `{ env }` (never printed). */
-  privateKey: pemSource,
-});
+/*
+ * Where a signing key lives: a PKCS#11 token (an HSM; `s2s-oauth/pkcs11` signs with it), or a
+ * signer the application passes in code (`createS2SAuth(config, { signers: { name } })`: a cloud
+ * key vault). The key never enters the process; the certificate stays a file as before.
+ */
+const signerSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z
+      .strictObject({
+        kind: z.literal('pkcs11'),
+        /** The PKCS#11 module (a shared library), e.g. `/usr/lib/softhsm/libsofthsm2.so`. */
+        module: nonEmpty,
+        /** The token's label ... */
+        token: nonEmpty.optional(),
+        /** ... or its slot id. */
+        slot: z.number().int().min(0).optional(),
+        /** The private key's label (`CKA_LABEL`) ... */
+        key: nonEmpty.optional(),
+        /** ... or its id (`CKA_ID`), in hex. */
+        keyId: z
+          .string()
+          .regex(/^(?:[0-9a-fA-F]{2})+$/, 'expected the key id in hex')
+          .optional(),
+        /** The user PIN, from an environment variable only (never in a file). */
+        pin: z.strictObject(
+          { env: envName },
+          { error: 'expected { "env": "VARIABLE" } (a PIN is never written in the file)' },
+        ),
+        /** How long one signature may take before the call fails (`signing_failed`); default 5000. */
+        timeoutMs: z.number().int().min(100).max(60_000).optional(),
+      })
+      .superRefine((signer, ctx) => {
+        if ((signer.token === undefined) === (signer.slot === undefined))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['token'],
+            message: 'expected exactly one of token (its label) and slot',
+          });
+        if ((signer.key === undefined) === (signer.keyId === undefined))
+          ctx.addIssue({ code: 'custom', path: ['key'], message: 'expected exactly one of key (its label) and keyId' });
+      }),
+    z.strictObject({
+      kind: z.literal('external'),
+      /** The name of a signer in `createS2SAuth(config, { signers })`. */
+      name,
+      /** How long one signature may take before the call fails (`signing_failed`); default 5000. */
+      timeoutMs: z.number().int().min(100).max(60_000).optional(),
+    }),
+  ],
+  { error: 'expected kind to be "pkcs11" or "external"' },
+);
 
-const signingSchema = certificatePair.extend({
+const certificatePair = z
+  .strictObject({
+    /** The PEM certificate: a path, `{ pem }` or `{ env }`. */
+    certificate: pemSource,
+    /** The PEM private key: a path, `{ pem }` or `{ env }` (never printed) ... */
+    privateKey: pemSource.optional(),
+    /** ... or where the key lives outside the process. */
+    signer: signerSchema.optional(),
+  })
+  .superRefine((pair, ctx) => {
+    if ((pair.privateKey === undefined) === (pair.signer === undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['privateKey'],
+        message: 'expected exactly one of privateKey (a key in the process) and signer (a key in an HSM or vault)',
+      });
+  });
+
+const signingSchema = certificatePair.safeExtend({
   next: certificatePair
-    .extend({
+    .safeExtend({
       effectiveAt: z.iso.datetime({
         offset: true,
         message: 'expected an ISO 8601 date-time such as 2026-12-01T00:00:00Z',
@@ -60,8 +124,6 @@ const signingSchema = certificatePair.extend({
     .optional(),
 });
 
-// A URL with user-info is never sent by fetch, and would carry a password through every message
-// that names the URL: refused (without echoing it).
 const httpsOrHttpUrl = z.url({ protocol: /^https?$/, message: 'expected an absolute http(s) URL' }).refine((v) => {
   // Runs after a failed URL check too (zod reports every issue): only a URL can have user-info.
   if (!URL.canParse(v)) return true;

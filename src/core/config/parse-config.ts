@@ -57,17 +57,14 @@ export function parseConfig(input: S2SConfigInput | unknown, options: { baseDir?
   const baseDir = options.baseDir ?? process.cwd();
   const at = <T extends PemSource>(p: T): T =>
     typeof p === 'string' ? ((isAbsolute(p) ? p : resolve(baseDir, p)) as T) : p;
+  const pair = <T extends { certificate: PemSource; privateKey?: PemSource }>(p: T): T => ({
+    ...p,
+    certificate: at(p.certificate),
+    ...(p.privateKey !== undefined && { privateKey: at(p.privateKey) }),
+  });
   const signing = {
-    ...config.signing,
-    certificate: at(config.signing.certificate),
-    privateKey: at(config.signing.privateKey),
-    ...(config.signing.next && {
-      next: {
-        ...config.signing.next,
-        certificate: at(config.signing.next.certificate),
-        privateKey: at(config.signing.next.privateKey),
-      },
-    }),
+    ...pair(config.signing),
+    ...(config.signing.next && { next: pair(config.signing.next) }),
   };
   const partners = config.partners.map((p) =>
     p.keySource?.kind === 'certificate'

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadJose } from '../lazy-modules';
+import { signJws } from './sign-jws';
 import type { SigningKeyRing } from '../certificates/signing-key-ring';
 import { epochSeconds, type Clock } from '../clock';
 import { MAX_ISSUED_LIFETIME_SECONDS } from '../config/config-limits';
@@ -126,9 +126,6 @@ export class TokenIssuer {
   }
 
   private sign(claims: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<string> {
-    const key = this.keys.active();
-    return new (loadJose().SignJWT)({ ...claims, iss: this.issuer, jti: randomUUID(), ...extra })
-      .setProtectedHeader({ alg: key.alg, typ: 'JWT', x5t: key.x5t, kid: key.kid })
-      .sign(key.privateKey);
+    return signJws({ typ: 'JWT' }, { ...claims, iss: this.issuer, jti: randomUUID(), ...extra }, this.keys.active());
   }
 }

@@ -5,7 +5,7 @@ import type { ReplayStore } from '../../../src/core/caches/replay-store';
 import type { PartnerConfigInput } from '../../../src/core/config/config-schema';
 import { IDS } from '../../helpers/certificates';
 import { CONTACTS_AUDIENCE } from '../../helpers/partners';
-import { serviceConfig } from '../../helpers/service';
+import { serviceConfig, signingKeyOf } from '../../helpers/service';
 import { actorClaims, craftToken, legacyOuterClaims } from '../../helpers/tokens';
 
 /*
@@ -57,8 +57,8 @@ const partnersFor = (extra: Partial<PartnerConfigInput> = {}): PartnerConfigInpu
 beforeAll(async () => {
   messaging = createS2SAuth(await serviceConfig('messaging'));
   scheduler = createS2SAuth(await serviceConfig('scheduler'));
-  messagingKey = messaging.signingKeys.active().privateKey;
-  schedulerKey = scheduler.signingKeys.active().privateKey;
+  messagingKey = signingKeyOf(messaging);
+  schedulerKey = signingKeyOf(scheduler);
   contacts = await contactsWith(partnersFor());
 });
 
