@@ -11,6 +11,8 @@ module.exports = {
   testTimeout: 20000,
   // After every test: no secret in any error, event or CLI output the test produced (test/helpers/secret-scan.ts).
   setupFilesAfterEnv: ['<rootDir>/test/helpers/secret-scan-setup.ts'],
+  // A SoftHSM2 token for the HSM suite, in the environment every worker inherits.
+  globalSetup: '<rootDir>/test/helpers/global-setup.ts',
   collectCoverageFrom: ['src/**/*.ts'],
   // `npm test` runs with --coverage: the framework-neutral core must stay tested as a core.
   coverageThreshold: { './src/core/': { lines: 95, branches: 90 } },

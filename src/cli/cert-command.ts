@@ -4,11 +4,14 @@ import { parseArgs } from 'node:util';
 import { createOAuthCertificate } from '../core/certificates/create-certificate';
 import { parseCertificate } from '../core/certificates/oauth-certificate';
 import { UsageError, type CliIo } from './cli-io';
+import { certificateInToken, PKCS11_HELP, PKCS11_OPTIONS, pkcs11SignerFromFlags } from './pkcs11-certificate';
 
 export const CERT_NEW_HELP = `Usage: s2s-oauth cert new --realm REALM --name NAME --out DIR [options]
 
 Creates a self-signed OAuth (token-signing) certificate: DIR/oauth-cert.pem and
-DIR/oauth-key.pem (mode 0600), and prints its thumbprints.
+DIR/oauth-key.pem (mode 0600), and prints its thumbprints. With --pkcs11-*, the key lives in a
+PKCS#11 token (an HSM) and signs the certificate there: only DIR/oauth-cert.pem is written, and
+the "signing" entry to configure is printed.
 
 Options:
   --realm REALM     the service's realm (a DNS SAN of the certificate)      required
@@ -18,7 +21,7 @@ Options:
   --key-type TYPE   rsa (RSA 2048, RS256; default) or ec (P-256, ES256)
   --days N          validity in days (default 365)
   --force           overwrite existing files
-  --help            this text
+${PKCS11_HELP}  --help            this text
 `;
 
 export async function certNew(args: string[], io: CliIo): Promise<number> {
@@ -33,6 +36,7 @@ export async function certNew(args: string[], io: CliIo): Promise<number> {
       days: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean' },
+      ...PKCS11_OPTIONS,
     },
     strict: true,
   });
@@ -49,24 +53,28 @@ export async function certNew(args: string[], io: CliIo): Promise<number> {
   const out = values.out!;
   const certificatePath = join(out, 'oauth-cert.pem');
   const keyPath = join(out, 'oauth-key.pem');
-  if (!values.force && (existsSync(certificatePath) || existsSync(keyPath))) {
+  const signer = pkcs11SignerFromFlags(values);
+  if (!values.force && (existsSync(certificatePath) || (!signer && existsSync(keyPath)))) {
     throw new UsageError(`${certificatePath} or ${keyPath} already exists (use --force to replace them)`);
   }
-  const { certificatePem, privateKeyPem } = await createOAuthCertificate({
-    realm: values.realm!,
-    name: values.name!,
-    additionalRealms: values.san ?? [],
-    keyType,
-    days,
-  });
-  mkdirSync(out, { recursive: true });
-  writeFileSync(keyPath, privateKeyPem, { mode: 0o600 });
+  const subject = { realm: values.realm!, name: values.name!, additionalRealms: values.san ?? [], days };
+  let certificatePem: string;
+  if (signer) {
+    certificatePem = await certificateInToken(signer, { ...subject, generate: values.generate === true, keyType });
+    mkdirSync(out, { recursive: true });
+  } else {
+    if (values.generate) throw new UsageError('--generate goes with --pkcs11-module');
+    const created = await createOAuthCertificate({ ...subject, keyType });
+    certificatePem = created.certificatePem;
+    mkdirSync(out, { recursive: true });
+    writeFileSync(keyPath, created.privateKeyPem, { mode: 0o600 });
+  }
   writeFileSync(certificatePath, certificatePem);
   const cert = parseCertificate(certificatePem, certificatePath);
   io.out(
     [
       `certificate  ${certificatePath}`,
-      `private key  ${keyPath}`,
+      signer ? `private key  in the token (${signer.key}): never in a file` : `private key  ${keyPath}`,
       `algorithm    ${cert.alg}`,
       `realms       ${cert.dnsNames.join(', ')}`,
       `valid        ${cert.notBefore.toISOString()} .. ${cert.notAfter.toISOString()}`,
@@ -74,6 +82,9 @@ export async function certNew(args: string[], io: CliIo): Promise<number> {
       `x5t#S256     ${cert.x5tS256}`,
       `kid          ${cert.kid}`,
       `sha1         ${Buffer.from(cert.x5t, 'base64url').toString('hex').toUpperCase()}`,
+      ...(signer
+        ? ['', 'configure:', JSON.stringify({ signing: { certificate: certificatePath, signer } }, null, 2)]
+        : []),
       '',
     ].join('\n'),
   );

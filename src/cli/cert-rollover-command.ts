@@ -6,6 +6,7 @@ import { parseCertificate } from '../core/certificates/oauth-certificate';
 import { loadConfig, parseConfig } from '../core/config/parse-config';
 import { createS2SAuth } from '../s2s-auth';
 import { UsageError, type CliIo } from './cli-io';
+import { certificateInToken, PKCS11_HELP, PKCS11_OPTIONS, pkcs11SignerFromFlags } from './pkcs11-certificate';
 
 export const CERT_ROLLOVER_HELP = `Usage: s2s-oauth cert rollover --config FILE [options]
 
@@ -27,6 +28,9 @@ Options:
   --key-type TYPE       rsa (default) or ec, for a created certificate
   --days N              validity in days of a created certificate (default 365)
   --force               replace a "signing.next" that is already scheduled
+${PKCS11_HELP.trimEnd()}
+                        (for a next key in the token: --pkcs11-key names it; module, token and
+                        PIN variable default to the current signer's)
   --help                this text
 `;
 
@@ -56,6 +60,7 @@ export async function certRollover(args: string[], io: CliIo): Promise<number> {
       days: { type: 'string' },
       force: { type: 'boolean' },
       help: { type: 'boolean' },
+      ...PKCS11_OPTIONS,
     },
     strict: true,
   });
@@ -85,28 +90,33 @@ export async function certRollover(args: string[], io: CliIo): Promise<number> {
   const current = service.config.signing.certificate;
   const outDir = resolve(values.out ?? (typeof current === 'string' ? dirname(current) : configDir));
   const stamp = effectiveAt.toISOString().slice(0, 10);
+  const currentSigner = service.config.signing.signer;
+  const signer = pkcs11SignerFromFlags(values, currentSigner?.kind === 'pkcs11' ? currentSigner : undefined);
+  if (signer && values.certificate) throw new UsageError('--certificate / --key and --pkcs11-key exclude each other');
+  const keyType = values['key-type'] ?? 'rsa';
+  if (keyType !== 'rsa' && keyType !== 'ec') throw new UsageError(`--key-type must be rsa or ec, not "${keyType}"`);
+  const days = values.days === undefined ? 365 : Number(values.days);
+  if (!Number.isInteger(days) || days < 1 || days > 3650)
+    throw new UsageError('--days must be a whole number from 1 to 3650');
+  const subject = {
+    realm: service.config.realm,
+    additionalRealms: service.config.additionalRealms,
+    name: service.config.serviceName,
+    days,
+  };
   let certificatePem: string;
-  let privateKeyPem: string;
-  if (values.certificate) {
+  let privateKeyPem: string | undefined;
+  if (signer) {
+    certificatePem = await certificateInToken(signer, { ...subject, generate: values.generate === true, keyType });
+  } else if (values.certificate) {
     certificatePem = readFileSync(values.certificate, 'utf8');
     privateKeyPem = readFileSync(values.key!, 'utf8');
   } else {
-    const keyType = values['key-type'] ?? 'rsa';
-    if (keyType !== 'rsa' && keyType !== 'ec') throw new UsageError(`--key-type must be rsa or ec, not "${keyType}"`);
-    const days = values.days === undefined ? 365 : Number(values.days);
-    if (!Number.isInteger(days) || days < 1 || days > 3650)
-      throw new UsageError('--days must be a whole number from 1 to 3650');
-    ({ certificatePem, privateKeyPem } = await createOAuthCertificate({
-      realm: service.config.realm,
-      additionalRealms: service.config.additionalRealms,
-      name: service.config.serviceName,
-      keyType,
-      days,
-    }));
+    ({ certificatePem, privateKeyPem } = await createOAuthCertificate({ ...subject, keyType }));
   }
   const certificateFile = join(outDir, `oauth-cert-${stamp}.pem`);
   const keyFile = join(outDir, `oauth-key-${stamp}.pem`);
-  if (!values.force && (existsSync(certificateFile) || existsSync(keyFile)))
+  if (!values.force && (existsSync(certificateFile) || (privateKeyPem !== undefined && existsSync(keyFile))))
     throw new UsageError(`${certificateFile} or ${keyFile} exists already (use --force)`);
   const asWritten = (file: string) => {
     const rel = relative(configDir, file);
@@ -114,7 +124,7 @@ export async function certRollover(args: string[], io: CliIo): Promise<number> {
   };
   const next = {
     certificate: asWritten(certificateFile),
-    privateKey: asWritten(keyFile),
+    ...(privateKeyPem !== undefined ? { privateKey: asWritten(keyFile) } : { signer }),
     effectiveAt: effectiveAt.toISOString(),
   };
 
@@ -123,13 +133,18 @@ export async function certRollover(args: string[], io: CliIo): Promise<number> {
     ...raw,
     signing: {
       ...raw.signing,
-      next: { certificate: { pem: certificatePem }, privateKey: { pem: privateKeyPem }, effectiveAt: next.effectiveAt },
+      next: {
+        certificate: { pem: certificatePem },
+        ...(privateKeyPem !== undefined ? { privateKey: { pem: privateKeyPem } } : { signer }),
+        effectiveAt: next.effectiveAt,
+      },
     },
   };
-  createS2SAuth(parseConfig(candidate, { baseDir: configDir }));
+  const checked = createS2SAuth(parseConfig(candidate, { baseDir: configDir }));
+  await checked.ready(); // a key in a token: its probe signature matches the certificate
 
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(keyFile, privateKeyPem, { mode: 0o600 });
+  if (privateKeyPem !== undefined) writeFileSync(keyFile, privateKeyPem, { mode: 0o600 });
   writeFileSync(certificateFile, certificatePem);
   // The configuration is replaced in one rename: a service watching it never reads half a file.
   const temporary = `${configPath}.rollover-${process.pid}`;
@@ -141,7 +156,9 @@ export async function certRollover(args: string[], io: CliIo): Promise<number> {
   io.out(
     [
       `next certificate  ${certificateFile}`,
-      `private key       ${keyFile}`,
+      privateKeyPem !== undefined
+        ? `private key       ${keyFile}`
+        : `private key       in the token (${signer!.key}): never in a file`,
       `x5t               ${cert.x5t}`,
       `x5t#S256 (kid)    ${cert.x5tS256}`,
       `valid             ${cert.notBefore.toISOString()} .. ${cert.notAfter.toISOString()}`,

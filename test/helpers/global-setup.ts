@@ -1,0 +1,6 @@
+import { prepareTestToken } from './softhsm';
+
+/** Once per `jest` run, before the workers start. */
+export default function globalSetup(): void {
+  prepareTestToken();
+}
