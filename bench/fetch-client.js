@@ -3,6 +3,7 @@
 //   plain          fetch(url)
 //   static-header  fetch(url, { headers: { authorization } }): the cost of merely adding a header
 //   partner-fetch  s2s.fetch()(url): partner lookup, cached token, header (the wrapper)
+//   partner-fetch-hsm  the same, signing in SoftHSM2
 process.env.NODE_ENV = 'production';
 const { readFileSync } = require('node:fs');
 const { createS2SAuth, loadConfig } = require('s2s-oauth');
@@ -16,7 +17,10 @@ function client() {
     const headers = { authorization: `Bearer ${setup.outboundToken}` };
     return (url) => fetch(url, { headers });
   }
-  const s2s = createS2SAuth(loadConfig(setup.messagingConfig));
+  // partner-fetch-hsm: the same wrapper, its signing key in SoftHSM2 (signing is off the hot path).
+  const s2s = createS2SAuth(
+    loadConfig(options.variant === 'partner-fetch-hsm' ? setup.messagingHsmConfig : setup.messagingConfig),
+  );
   s2s.partners.add({
     name: 'contacts',
     applicationId: setup.contactsId,

@@ -109,9 +109,14 @@ export type {
   VersionedPartnerChange,
 } from './core/partners/partner-state-store';
 
+// Keys outside the process (an HSM, a key vault): the signer seam, and a certificate for such a key.
+export { SigningError, type Signer } from './core/certificates/signer';
+export type { SignerInput } from './core/config/config-input';
+
 // The CLI story in code: `s2s-oauth cert new`.
 export {
   createOAuthCertificate,
+  createOAuthCertificateForSigner,
   type CreateCertificateOptions,
   type CreatedCertificate,
 } from './core/certificates/create-certificate';
