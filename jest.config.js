@@ -17,4 +17,6 @@ module.exports = {
   // `npm test` runs with --coverage: the framework-neutral core must stay tested as a core.
   coverageThreshold: { './src/core/': { lines: 95, branches: 90 } },
   coverageReporters: ['text-summary'],
+  // The run ends by naming the suites skipped for want of redis-server or softhsm2 (describeWith).
+  reporters: ['default', '<rootDir>/test/helpers/skipped-suites-reporter.js'],
 };

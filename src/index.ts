@@ -100,7 +100,7 @@ export type {
 } from './core/certificates/oauth-certificate';
 
 // Shared state for a fleet: the store interfaces (Redis adapters in `s2s-oauth/redis`) and the in-process default.
-export { MemoryReplayStore, type ReplayStore } from './core/caches/replay-store';
+export { MemoryReplayStore, type ReplayAnswer, type ReplayStore } from './core/caches/replay-store';
 export type {
   PartnerStateStore,
   PartnerStateSnapshot,

@@ -1,4 +1,4 @@
-import type { ReplayStore } from '../core/caches/replay-store';
+import { memoryStartsAt, type ReplayAnswer, type ReplayStore } from '../core/caches/replay-store';
 import type { EventSink } from '../core/events';
 import type { RedisLike } from './redis-client';
 import { checkNamespace, checkRedisClient } from './redis-options';
@@ -10,9 +10,17 @@ export interface RedisReplayStoreOptions {
   /** Prefix of every key, per service (one Redis can serve many services): e.g. `s2s:contacts`. */
   namespace: string;
   /**
-   * The longest lifetime a token we accept can have, in seconds (default 3600: the default
-   * `tokens.maxInboundLifetimeSeconds`; set it to your largest partner cap). After Redis has lost
-   * its memory, tokens issued before that moment are refused for this long.
+   * Set it only when this Redis never loses an acknowledged write: AOF with `appendfsync always`
+   * (and replicas that cannot be promoted empty). Then a store that holds no epoch marker is new,
+   * not emptied, and its first user trusts it from the start. Default `false`: the first instance
+   * to find no marker starts the store's memory at that moment, and tokens issued before it are
+   * refused with 401 `replay_unverifiable` (partners mint a new token; this library's fetch
+   * wrapper does so by itself, once).
+   */
+  persistent?: boolean;
+  /**
+   * @deprecated No longer used: a token issued before the store's memory began is refused for as
+   * long as it lives, and the verifier's lifetime cap bounds that. Accepted for compatibility.
    */
   maxTokenLifetimeSeconds?: number;
   /** Source of "now" (ms), for tests. Default `Date.now`. */
@@ -28,9 +36,9 @@ const MARKER_FUTURE_TOLERANCE_MS = 10 * 60 * 1000;
 /**
  * Starts a new epoch unless the marker already holds an acceptable one (another instance was
  * first): at least ARGV[1], and not ahead of Redis's clock by more than ARGV[2] ms. The proposal is
- * Redis's own clock (ARGV[3] = 'now') or, for a store seen for the first time, ARGV[3] ms earlier,
- * so every instance proposes from one clock. Junk (not a number, a key of another type) is
- * replaced. Returns the epoch in force.
+ * Redis's own clock, so every instance proposes from one clock, or 0 when ARGV[3] is 'from_start'
+ * (a persistent store seen for the first time: nothing was lost). Junk (not a number, a key of
+ * another type) is replaced. Returns the epoch in force.
  */
 const START_EPOCH = `
 local time = redis.call('TIME')
@@ -40,7 +48,8 @@ if type(current) == 'string' and string.match(current, '^%d+$') then
   local epoch = tonumber(current)
   if epoch >= tonumber(ARGV[1]) and epoch <= now + tonumber(ARGV[2]) then return current end
 end
-local proposal = now - tonumber(ARGV[3])
+local proposal = now
+if ARGV[3] == 'from_start' then proposal = 0 end
 redis.call('SET', KEYS[1], string.format('%d', proposal))
 return string.format('%d', proposal)`;
 
@@ -51,12 +60,14 @@ return string.format('%d', proposal)`;
  *
  * **Redis that forgets.** A Redis that restarts empty (no persistence, or a failover to an empty
  * replica) forgets every id it held, so a token recorded before could be admitted again. Each
- * check also reads a marker key holding the store's epoch (when it was last found empty); when
- * an instance that knew the marker finds it gone, a new epoch starts, and for one
- * `maxTokenLifetimeSeconds` after it, tokens issued before it are refused (as replays: a client
- * gets a fresh token and retries). A Redis restarted together with every instance cannot be told
- * from a new one: only persistence closes that case. With Redis persistence (AOF `appendfsync always`) no id is
- * lost and this window never opens; without it, the window is the price of a restart.
+ * check also reads a marker key holding the store's epoch: when its memory began. An instance that
+ * finds no marker (Redis lost it, or never had one) starts a new epoch at Redis's clock, and a
+ * token issued before the epoch is refused with 401 `replay_unverifiable` even when its id is new:
+ * the store cannot know it was not used before the loss. That holds when every instance restarts
+ * together with Redis. A partner mints a new token and is accepted (the fetch wrapper does it
+ * once by itself); the refusals last as long as tokens issued before the loss keep coming.
+ * With a Redis that never loses a write (AOF `appendfsync always`), say `persistent: true`: a
+ * store with no marker is then new, and its first epoch admits every token.
  *
  * The marker is read as untrusted input: one that is not a number, or that lies in the future,
  * is treated as missing (a `replay_store` event says so) and replaced.
@@ -69,7 +80,7 @@ export class RedisReplayStore implements ReplayStore {
   private readonly client: RedisLike;
   private readonly prefix: string;
   private readonly epochKey: string;
-  private readonly lifetimeMs: number;
+  private readonly persistent: boolean;
   private readonly clock: () => number;
   private onEvent: EventSink | undefined;
   /** The epoch this instance last read (undefined until it first talked to the store) ... */
@@ -81,13 +92,15 @@ export class RedisReplayStore implements ReplayStore {
   constructor(options: RedisReplayStoreOptions) {
     checkRedisClient(options);
     checkNamespace(options);
-    const lifetime = options.maxTokenLifetimeSeconds ?? 3600;
-    if (!Number.isInteger(lifetime) || lifetime <= 0)
+    const lifetime = options.maxTokenLifetimeSeconds;
+    if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime <= 0))
       throw new TypeError('maxTokenLifetimeSeconds: expected a positive whole number of seconds');
+    if (options.persistent !== undefined && typeof options.persistent !== 'boolean')
+      throw new TypeError('persistent: expected true or false');
     this.client = options.client;
     this.prefix = `${options.namespace}:jti:`;
     this.epochKey = `${options.namespace}:replay-epoch`;
-    this.lifetimeMs = lifetime * 1000;
+    this.persistent = options.persistent === true;
     this.clock = options.clock ?? Date.now;
   }
 
@@ -101,8 +114,8 @@ export class RedisReplayStore implements ReplayStore {
     await this.epochFrom(await this.readMarkerKey(), seq);
   }
 
-  /** Records `id` until `expiresAt`; `issuedAt` (ms) lets a token from before a memory loss be refused. */
-  async remember(id: string, expiresAt: number, issuedAt?: number): Promise<boolean> {
+  /** Records `id` until `expiresAt`; a token `issuedAt` (ms) before the epoch is `'unverifiable'`. */
+  async remember(id: string, expiresAt: number, issuedAt?: number): Promise<ReplayAnswer> {
     const seq = this.seq++;
     // Sent in one tick: node-redis pipelines them into one round trip.
     const [set, marker] = await Promise.all([
@@ -110,15 +123,16 @@ export class RedisReplayStore implements ReplayStore {
       this.readMarkerKey(),
     ]);
     const since = await this.epochFrom(marker, seq);
-    if (issuedAt !== undefined && issuedAt < since && this.clock() < since + this.lifetimeMs) return false;
-    return set === 'OK';
+    if (set !== 'OK') return false;
+    return issuedAt !== undefined && issuedAt < memoryStartsAt(since) ? 'unverifiable' : true;
   }
 
   /**
    * The epoch to judge by. A marker that is missing, junk, in the future, or older than the one
    * this instance knew, means Redis lost its memory since (or someone wrote there): a new epoch
-   * starts now. A store this instance never saw before starts with no refusal window (a first
-   * deployment is not a loss). Instances that notice at once agree (the first proposal stands).
+   * starts now. So does a store no instance marked yet, unless it is `persistent` (then nothing
+   * can have been lost, and the epoch is 0). Instances that notice at once agree (the first
+   * proposal stands).
    */
   private async epochFrom(marker: unknown, seq: number): Promise<number> {
     // A read sent before the one this instance learned from says nothing new (checks overlap).
@@ -134,10 +148,10 @@ export class RedisReplayStore implements ReplayStore {
         this.epochKey,
         String(this.known === undefined ? 0 : this.known + 1),
         String(MARKER_FUTURE_TOLERANCE_MS),
-        String(firstSight ? this.lifetimeMs : 0),
+        firstSight && this.persistent ? 'from_start' : 'now',
       ]),
     );
-    if (!firstSight)
+    if (!(firstSight && this.persistent))
       this.onEvent?.({ type: 'replay_store', outcome: 'new_epoch', since: new Date(agreed).toISOString() });
     return this.learn(agreed, this.seq++);
   }

@@ -2,7 +2,7 @@
 // node-redis, and Redis shared with the other instances. `node fleet-instance.js <options JSON>`
 // prints {"port":N} once listening. Options: { redisUrl, config (a service configuration) or
 // configFile (read with loadConfig, reloaded by POST /admin/reload), replay: 'redis' | 'memory',
-// namespace }.
+// namespace, port (default: an ephemeral one) }.
 // Test-only routes: GET /whoami (the protected route), POST /admin/<enable|disable|remove>/<partner>
 // (503 when the change did not reach the fleet store), POST /admin/reload.
 const { createClient } = require('redis');
@@ -55,7 +55,7 @@ async function main() {
       .then(() => res.status(lastRecord === 'recorded' ? 200 : 503).json({ recorded: lastRecord }));
   });
   app.use(s2s.errorHandler());
-  const server = app.listen(0, '127.0.0.1', () =>
+  const server = app.listen(options.port ?? 0, '127.0.0.1', () =>
     process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`),
   );
   process.on('SIGTERM', () => {

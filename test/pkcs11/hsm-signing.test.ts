@@ -16,13 +16,14 @@ import { cli } from '../helpers/cli';
 import { freePort } from '../helpers/redis-server';
 import { inspectForSecrets, treatAsSecret } from '../helpers/secret-scan';
 import { SOFTHSM_MODULE, testToken, type TestToken } from '../helpers/softhsm';
+import { describeWith } from '../helpers/requirements';
 
 /*
  * Signing keys that exist only inside SoftHSM2 (a real PKCS#11 module): made non-extractable by
  * the CLI, used by real service processes, refused when they do not match, bounded in time when
  * a signer hangs. One file, one token folder: SoftHSM reads its configuration once per process.
  */
-describe('signing keys in an HSM (SoftHSM2 over PKCS#11)', () => {
+describeWith('softhsm2', 'signing keys in an HSM (SoftHSM2 over PKCS#11)', () => {
   const dir = tempDir('s2s-hsm-');
   let token: TestToken;
   const where = () => ({ module: SOFTHSM_MODULE, token: token.label, pin: { env: token.pinEnv } });

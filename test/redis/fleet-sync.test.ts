@@ -10,10 +10,11 @@ import { CONTACTS_AUDIENCE } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
 import { connectRedis, startRedis, type RunningRedis } from '../helpers/redis-server';
 import { eventually } from '../helpers/eventually';
+import { describeWith } from '../helpers/requirements';
 
 /* Instances in one process (each with its own Redis connection), so the fleet sync itself is measured by coverage. */
 
-describe('fleet-wide partner changes (FleetSync over redisFleet)', () => {
+describeWith('redis-server', 'fleet-wide partner changes (FleetSync over redisFleet)', () => {
   let redis: RunningRedis;
   let messaging: S2SAuth;
   let attacker: S2SAuth;

@@ -1,10 +1,12 @@
 import { createS2SAuth, type S2SAuth } from '../../src/s2s-auth';
 import type { S2SConfigInput } from '../../src/core/config/config-schema';
 import { IDS } from '../helpers/certificates';
+import type { S2SEvent } from '../../src/core/events';
 import { CONTACTS_AUDIENCE, trustedPartner } from '../helpers/partners';
 import { serviceConfig } from '../helpers/service';
-import { startRedis, type RunningRedis } from '../helpers/redis-server';
+import { freePort, startRedis, type RunningRedis } from '../helpers/redis-server';
 import { call, startInstance, type Instance } from '../helpers/fleet-process';
+import { describeWith } from '../helpers/requirements';
 
 /*
  * A fleet of three real instance processes (test/helpers/fleet-instance.js, the built package)
@@ -35,12 +37,13 @@ async function spray(
   return { accepted, codes };
 }
 
-describe('a fleet of three instances sharing Redis', () => {
+describeWith('redis-server', 'a fleet of three instances sharing Redis', () => {
   let redis: RunningRedis;
   let messaging: S2SAuth;
   let scheduler: S2SAuth;
   let config: S2SConfigInput;
   const running: Instance[] = [];
+  const outboundEvents: S2SEvent[] = [];
   const mint = (from: S2SAuth, n: number) =>
     Promise.all(
       Array.from({ length: n }, () =>
@@ -57,7 +60,10 @@ describe('a fleet of three instances sharing Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    messaging = createS2SAuth(await serviceConfig('messaging'));
+    messaging = createS2SAuth(
+      await serviceConfig('messaging', { outbound: { allowInsecureHosts: ['127.0.0.1'] } }),
+      { onEvent: (e) => outboundEvents.push(e) },
+    );
     scheduler = createS2SAuth(await serviceConfig('scheduler'));
     config = await serviceConfig('contacts', {
       replayCache: { timeoutMs: 300 },
@@ -113,6 +119,55 @@ describe('a fleet of three instances sharing Redis', () => {
     const total = new Map(first.accepted);
     for (const [t, n] of after.accepted) total.set(t, (total.get(t) ?? 0) + n);
     expect([...total.values()].every((n) => n === 1)).toBe(true);
+  }, 120_000);
+
+  it('Redis restarted empty and every instance restarted with it: no token used before is accepted again (replay_unverifiable), and the fetch wrapper gets through after one retry', async () => {
+    const coldConfig = { ...config, hostnames: ['contacts.contoso.com', '127.0.0.1'] };
+    // The same ports before and after: the wrapper's cached token is for the same audience.
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const start = () =>
+      Promise.all(
+        ports.map((port) =>
+          startInstance({ redisUrl: redis.url, config: coldConfig, replay: 'redis', namespace: 'cold-start', port }),
+        ),
+      ).then((instances) => (running.push(...instances), instances));
+    let instances = await start();
+    const tokens = await mint(messaging, 300);
+    const before = await spray(instances, tokens, 1);
+    expect(tokens.map((t) => before.accepted.get(t))).toEqual(Array(300).fill(1));
+    // The wrapper's own token, cached and used once before the restart.
+    messaging.partners.add({
+      name: 'contacts',
+      applicationId: IDS.contacts,
+      realm: 'contoso.com',
+      trustLevel: 'Full',
+      baseUrls: [instances[0]!.base],
+    });
+    const partnerFetch = messaging.fetch();
+    expect((await partnerFetch(`${instances[0]!.base}/whoami`)).status).toBe(200);
+
+    // A deploy, a node failure: Redis and every instance go down and come back together, Redis empty.
+    await Promise.all(instances.map((i) => i.stop()));
+    await redis.stop();
+    redis = await startRedis(redis.port);
+    instances = await start();
+    const after = await spray(instances, tokens, 1);
+    expect(after.accepted.size).toBe(0); // the old code accepted all 300 again here
+    // Exactly one instance recorded each id (and could not vouch for it); the others saw it recorded.
+    expect(after.codes.get('replay_unverifiable')).toBe(300);
+    expect(after.codes.get('token_replayed')).toBe(600);
+
+    // Our fetch wrapper: its cached token is refused once, it mints afresh, and the call succeeds.
+    outboundEvents.length = 0;
+    const res = await partnerFetch(`${instances[0]!.base}/whoami`);
+    expect(res.status).toBe(200);
+    expect(outboundEvents.filter((e) => e.type === 'outbound' && e.outcome === 'retried')).toHaveLength(1);
+
+    // Tokens issued after the cold start are accepted, each exactly once in total.
+    const fresh = await mint(messaging, 100);
+    const now = await spray(instances, fresh, 2);
+    expect(fresh.map((t) => now.accepted.get(t))).toEqual(Array(100).fill(1));
+    messaging.partners.remove('contacts');
   }, 120_000);
 
   it('disable on one instance: the others refuse the partner (cached verifications included) within a second, a later instance too; enable restores', async () => {

@@ -6,8 +6,9 @@ import { serviceConfig } from '../helpers/service';
 import { connectRedis, startRedis, type RunningRedis } from '../helpers/redis-server';
 import { eventually } from '../helpers/eventually';
 import type { S2SEvent } from '../../src/core/events';
+import { describeWith } from '../helpers/requirements';
 
-describe('RedisReplayStore on a real Redis server', () => {
+describeWith('redis-server', 'RedisReplayStore on a real Redis server', () => {
   let redis: RunningRedis;
   let client: Awaited<ReturnType<typeof connectRedis>>;
   beforeAll(async () => {
@@ -19,21 +20,34 @@ describe('RedisReplayStore on a real Redis server', () => {
     await redis.stop();
   });
 
-  const storeFor = (namespace = 's2s:test', clock = Date.now) =>
-    new RedisReplayStore({ client: client as unknown as RedisLike, namespace, clock, maxTokenLifetimeSeconds: 60 });
+  const storeFor = (namespace = 's2s:test', clock = Date.now, persistent?: boolean) =>
+    new RedisReplayStore({
+      client: client as unknown as RedisLike,
+      namespace,
+      clock,
+      ...(persistent !== undefined && { persistent }),
+    });
+  /** A store that has read (or made) its epoch marker: tokens issued from now on are after it. */
+  const startedStore = async (namespace?: string) => {
+    const store = storeFor(namespace);
+    await store.start();
+    return store;
+  };
 
   it('records an id once, atomically, however many checks race for it, with keys under the namespace', async () => {
-    const store = storeFor();
+    const store = await startedStore();
+    const other = await startedStore('s2s:other');
     const now = Date.now();
     const answers = await Promise.all(Array.from({ length: 100 }, () => store.remember('race', now + 60_000, now)));
-    expect(answers.filter(Boolean)).toHaveLength(1);
+    expect(answers.filter((a) => a === true)).toHaveLength(1);
+    expect(answers.filter((a) => a === false)).toHaveLength(99);
     expect(await client.sendCommand(['PTTL', 's2s:test:jti:race'])).toBeGreaterThan(50_000);
     // Another service's namespace is another id space.
-    expect(await storeFor('s2s:other').remember('race', now + 60_000, now)).toBe(true);
+    expect(await other.remember('race', now + 60_000, now)).toBe(true);
   });
 
   it('forgets an id when its token expires (PXAT)', async () => {
-    const store = storeFor();
+    const store = await startedStore();
     const now = Date.now();
     expect(await store.remember('short', now + 150, now)).toBe(true);
     expect(await store.remember('short', now + 150, now)).toBe(false);
@@ -41,21 +55,51 @@ describe('RedisReplayStore on a real Redis server', () => {
     expect(await store.remember('short', Date.now() + 150, Date.now())).toBe(true);
   });
 
-  it('after Redis restarts empty, refuses tokens issued before, for one token lifetime, and accepts new ones', async () => {
+  it('after Redis restarts empty, a token issued before is unverifiable however late it comes (the id is recorded: then a replay); new ones are accepted', async () => {
+    const events: S2SEvent[] = [];
     const store = storeFor('s2s:restart');
-    const before = Date.now();
-    expect(await store.remember('old', before + 60_000, before - 1000)).toBe(true);
+    await store.start((e) => events.push(e));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const before = Date.now() - 10; // after the first epoch, a second before the loss
+    expect(await store.remember('old', before + 60_000, before)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
     await redis.stop();
     redis = await startRedis(redis.port); // same port, no persistence: every id is gone
     await eventually(async () => (await client.sendCommand(['PING']).catch(() => 'down')) === 'PONG', 10_000);
     expect(await client.sendCommand(['EXISTS', 's2s:restart:jti:old'])).toBe(0);
-    expect(await store.remember('old', before + 60_000, before - 1000)).toBe(false);
-    const after = Date.now() + 5;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await store.remember('new', after + 60_000, Date.now())).toBe(true);
-    // Once a token lifetime has passed since the new epoch, older tokens would have expired anyway.
-    const later = storeFor('s2s:restart', () => Date.now() + 61_000);
-    expect(await later.remember('old-but-late', Date.now() + 120_000, before - 1000)).toBe(true);
+    expect(await store.remember('old', before + 60_000, before)).toBe('unverifiable');
+    expect(await store.remember('old', before + 60_000, before)).toBe(false);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'replay_store', outcome: 'new_epoch' }));
+    expect(await store.remember('new', Date.now() + 60_000, Date.now())).toBe(true);
+    // Hours later, by any instance: a token from before the loss never becomes verifiable again.
+    const later = storeFor('s2s:restart', () => Date.now() + 7_200_000);
+    expect(await later.remember('old-but-late', Date.now() + 120_000, before)).toBe('unverifiable');
+  });
+
+  it('a store no instance has marked (Redis and every instance restarted together) starts its memory now: earlier tokens are unverifiable, later ones accepted, one second granularity', async () => {
+    const issued = Math.floor(Date.now() / 1000) * 1000 - 1000; // a token's iat, a second before
+    const events: S2SEvent[] = [];
+    const store = storeFor('s2s:cold');
+    await store.start((e) => events.push(e));
+    expect(await store.remember('before', Date.now() + 60_000, issued)).toBe('unverifiable');
+    // A token minted in the second the epoch began (iat is whole seconds) is after it.
+    const epoch = Number(await client.sendCommand(['GET', 's2s:cold:replay-epoch']));
+    expect(await store.remember('same-second', Date.now() + 60_000, Math.floor(epoch / 1000) * 1000)).toBe(true);
+    expect(events).toContainEqual(expect.objectContaining({ type: 'replay_store', outcome: 'new_epoch' }));
+    // A second instance started at once agrees on the epoch.
+    const second = storeFor('s2s:cold');
+    expect(await second.remember('before-2', Date.now() + 60_000, issued)).toBe('unverifiable');
+  });
+
+  it('persistent: true trusts a store with no marker from the start (no window), and still opens one when the marker is lost later', async () => {
+    const issued = Date.now() - 60_000;
+    const store = storeFor('s2s:aof', Date.now, true);
+    await store.start();
+    expect(await store.remember('before', Date.now() + 60_000, issued)).toBe(true);
+    expect(await client.sendCommand(['GET', 's2s:aof:replay-epoch'])).toBe('0');
+    await client.sendCommand(['DEL', 's2s:aof:replay-epoch']); // lost anyway (a FLUSHALL, an empty replica)
+    expect(await store.remember('before-2', Date.now() + 60_000, issued)).toBe('unverifiable');
+    expect(() => storeFor('s2s:aof', Date.now, 'yes' as unknown as boolean)).toThrow(/persistent/);
   });
 
   it.each([

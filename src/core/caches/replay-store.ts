@@ -3,23 +3,39 @@ import type { MaybePromise } from '../maybe-async';
 import type { EventSink } from '../events';
 
 /**
+ * What a {@link ReplayStore} answers for a token id: `true` the first time, `false` for a replay,
+ * `'unverifiable'` when the store cannot know (the id is new to it, but the token was issued
+ * before the store's memory began: it may have been used before a restart or a loss).
+ */
+export type ReplayAnswer = boolean | 'unverifiable';
+
+/**
  * Remembers token ids (`jti`) until their tokens expire, to refuse a replay. Pluggable: the
  * in-process default protects one process only; a fleet shares one store (e.g. Redis `SET key 1
  * NX PXAT expiresAt`) by implementing this interface.
  */
 export interface ReplayStore {
   /**
-   * Records `id` until `expiresAt` (ms). Returns `true` the first time an id is seen and `false`
-   * when it was already recorded and has not expired (a replay), or when it cannot tell (a store
-   * that lost its memory may refuse a token `issuedAt` (ms) before that).
+   * Records `id` until `expiresAt` (ms). Answers `true` the first time an id is seen, `false`
+   * when it was already recorded and has not expired (a replay, 401 `token_replayed`), and
+   * `'unverifiable'` when the token was issued (`issuedAt`, ms) before the store's memory began
+   * (401 `replay_unverifiable`: the caller mints a new token).
    */
-  remember(id: string, expiresAt: number, issuedAt?: number): boolean | Promise<boolean>;
+  remember(id: string, expiresAt: number, issuedAt?: number): ReplayAnswer | Promise<ReplayAnswer>;
   /**
    * Called once by `createS2SAuth`, when given: the store may prepare what it needs (the Redis
    * store reads its epoch marker) and reports its own events with the service's. `s2s.ready()`
    * waits for it; a store that fails here is still asked for every token (and fails closed).
    */
   start?(onEvent?: EventSink): Promise<void> | void;
+}
+
+/**
+ * The start of a store's memory, rounded down to the second: token times are whole seconds, so a
+ * token minted in the same second as the store started is judged as issued after it.
+ */
+export function memoryStartsAt(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
 }
 
 /** The in-memory store holds `maxEntries` live token ids and cannot record another. */
@@ -33,16 +49,22 @@ export class ReplayStoreFullError extends Error {
  * fails closed (the verifier answers 503 `replay_store_unavailable`): dropping a live id would let
  * its token be replayed. Only authentic tokens of partners that require unique ids reach it, so
  * only a partner sending that many valid tokens within their lifetime can fill it.
+ *
+ * Its memory begins when it is created: a token issued before that (used, perhaps, by the process
+ * this one replaced) is `'unverifiable'`, so a restart never re-admits a token used before it.
  */
 export class MemoryReplayStore implements ReplayStore {
   private readonly seen = new Map<string, number>();
   /** When the last sweep of expired ids found the store still full: sweep at most once a second then. */
   private fullSince = Number.NEGATIVE_INFINITY;
+  private readonly since: number;
 
   constructor(
     private maxEntries = 100_000,
     private readonly clock: () => number = Date.now,
-  ) {}
+  ) {
+    this.since = memoryStartsAt(clock());
+  }
 
   /**
    * A new bound (a configuration reload). Safe both ways: no live id is ever dropped, so a lower
@@ -54,7 +76,7 @@ export class MemoryReplayStore implements ReplayStore {
     this.fullSince = Number.NEGATIVE_INFINITY;
   }
 
-  remember(id: string, expiresAt: number): boolean {
+  remember(id: string, expiresAt: number, issuedAt?: number): ReplayAnswer {
     const now = this.clock();
     const previous = this.seen.get(id);
     if (previous !== undefined && previous > now) return false;
@@ -64,7 +86,7 @@ export class MemoryReplayStore implements ReplayStore {
       );
     }
     this.seen.set(id, expiresAt);
-    return true;
+    return issuedAt !== undefined && issuedAt < this.since ? 'unverifiable' : true;
   }
 
   /** Drops expired ids; returns whether there is room now. */
@@ -99,20 +121,20 @@ export function rememberWithin(
   expiresAt: number,
   issuedAt: number,
   timeoutMs: number,
-): MaybePromise<boolean> {
-  let answer: boolean | Promise<boolean>;
+): MaybePromise<ReplayAnswer> {
+  let answer: ReplayAnswer | Promise<ReplayAnswer>;
   try {
     answer = store.remember(id, expiresAt, issuedAt);
   } catch (error) {
     throw unavailable(error);
   }
-  if (!(answer instanceof Promise)) return answer === true;
-  return new Promise<boolean>((resolve, reject) => {
+  if (!(answer instanceof Promise)) return normalised(answer);
+  return new Promise<ReplayAnswer>((resolve, reject) => {
     const timer = setTimeout(() => reject(unavailable(new Error(`no answer within ${timeoutMs} ms`))), timeoutMs);
     answer.then(
       (first) => {
         clearTimeout(timer);
-        resolve(first === true);
+        resolve(normalised(first));
       },
       (error: unknown) => {
         clearTimeout(timer);
@@ -120,4 +142,9 @@ export function rememberWithin(
       },
     );
   });
+}
+
+/** Only `true` admits: anything a custom store returns besides the three answers counts as a replay. */
+function normalised(answer: unknown): ReplayAnswer {
+  return answer === true || answer === 'unverifiable' ? answer : false;
 }

@@ -26,6 +26,7 @@ export interface Signer {
 
 /** Why a signature could not be had: the signer did not answer in time, failed, or returned one that does not verify. */
 export class SigningError extends Error {
+  /** Always `SigningError`. */
   override readonly name = 'SigningError';
   constructor(
     message: string,

@@ -24,6 +24,7 @@ export type TokenErrorCode =
   | 'legacy_token_refused'
   | 'actor_mismatch'
   | 'token_replayed'
+  | 'replay_unverifiable'
   | 'app_only_not_allowed'
   | 'user_context_not_allowed'
   | 'user_realm_mismatch'
@@ -68,6 +69,7 @@ export const TOKEN_ERROR_CODES: Readonly<Record<TokenErrorCode, TokenErrorCodeIn
   legacy_token_refused: { error: 'invalid_token', status: 401 },
   actor_mismatch: { error: 'invalid_token', status: 401 },
   token_replayed: { error: 'invalid_token', status: 401 },
+  replay_unverifiable: { error: 'invalid_token', status: 401 },
   // 403 insufficient_scope: an authentic caller without the authority for this.
   app_only_not_allowed: { error: 'insufficient_scope', status: 403 },
   user_context_not_allowed: { error: 'insufficient_scope', status: 403 },

@@ -131,6 +131,17 @@ export function principalFromPartnerToken(
   });
 }
 
+/**
+ * When the token was made: its `iat` when it has one (issuers that back-date `nbf` for clock skew
+ * still stamp `iat` with the moment of issue), else its `nbf`.
+ */
+function issuedAt(signed: SignedToken): number {
+  const iat = signed.claims.iat;
+  if (typeof iat === 'number' && Number.isFinite(iat)) return iat;
+  if (typeof iat === 'string' && /^\d{1,10}$/.test(iat)) return Number(iat); // the legacy writer's strings
+  return signed.window.nbf;
+}
+
 /** What the replay step needs besides the token. */
 export interface ReplayDefence {
   store: ReplayStore;
@@ -159,11 +170,17 @@ export function checkReplay(
       defence.store,
       `${partner.config.name}:${jti}`,
       expiresAt,
-      signed.window.nbf * 1000,
+      issuedAt(signed) * 1000,
       defence.timeoutMs,
     ),
-    (first) => {
-      if (!first) throw new TokenError('token_replayed', 'this token has been used already', { claim: 'jti' });
+    (answer) => {
+      if (answer === 'unverifiable')
+        throw new TokenError(
+          'replay_unverifiable',
+          'this token was issued before the replay store began to remember (a restart or a lost store): it cannot be told from a replay; send a new token',
+          { claim: 'nbf' },
+        );
+      if (!answer) throw new TokenError('token_replayed', 'this token has been used already', { claim: 'jti' });
       context.trace?.('replay', 'jti seen for the first time');
       return { principal, partner, uniqueJti: true };
     },

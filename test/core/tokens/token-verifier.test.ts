@@ -5,7 +5,7 @@ import type { ReplayStore } from '../../../src/core/caches/replay-store';
 import type { PartnerConfigInput } from '../../../src/core/config/config-schema';
 import { IDS } from '../../helpers/certificates';
 import { CONTACTS_AUDIENCE } from '../../helpers/partners';
-import { serviceConfig, signingKeyOf } from '../../helpers/service';
+import { manualClock, serviceConfig, signingKeyOf } from '../../helpers/service';
 import { actorClaims, craftToken, legacyOuterClaims } from '../../helpers/tokens';
 
 /*
@@ -196,6 +196,33 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
       );
       const token = outer(fromScheduler, { iss: SCHEDULER });
       expect(await refusedBoth(token, 'legacy_token_refused')).toMatchObject({ partner: 'scheduler' });
+    });
+  });
+
+  describe('a token issued before the replay store began to remember (a restart) is unverifiable', () => {
+    it('the in-memory store of a restarted process refuses a token from before it with 401 replay_unverifiable, then as a replay; a new token passes', async () => {
+      const clock = manualClock();
+      const caller = createS2SAuth(messaging.config, { clock });
+      const { token } = await caller.issuer.mint({ audience: CONTACTS_AUDIENCE });
+      clock.advance(2000); // the process restarts: a new store, created after the token was issued
+      const restarted = createS2SAuth(
+        await serviceConfig('contacts', { partners: partnersFor({ legacyTokens: false }) }),
+        { clock },
+      );
+      // verify() once (explain() asks the store too, and would find the id recorded by then).
+      const error = (await restarted.verifier.verify(token).catch((e: unknown) => e)) as TokenError;
+      expect(error).toMatchObject({ code: 'replay_unverifiable', status: 401, error: 'invalid_token', partner: 'messaging', claim: 'nbf' });
+      expect(error.headers['WWW-Authenticate']).toContain('error="invalid_token"');
+      await refusedBoth(token, 'token_replayed', restarted);
+      const fresh = (await caller.issuer.mint({ audience: CONTACTS_AUDIENCE })).token;
+      await expect(restarted.verifier.verify(fresh)).resolves.toMatchObject({ partner: 'messaging' });
+    });
+
+    it("a custom store's 'unverifiable' (sync or async) is the same refusal", async () => {
+      for (const remember of [() => 'unverifiable' as const, () => Promise.resolve('unverifiable' as const)]) {
+        const s2s = await contactsWith(partnersFor(), { remember });
+        await refusedBoth(outer(actorToken()), 'replay_unverifiable', s2s);
+      }
     });
   });
 
