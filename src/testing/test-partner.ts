@@ -87,7 +87,8 @@ function windowOf(now: number, options: TestMintOptions): { nbf: number; iat: nu
     if (value !== undefined && !Number.isInteger(value)) throw new TypeError(`${field}: expected whole seconds`);
   }
   const exp = now + (options.expiresIn ?? (options.notBefore ?? 0) + DEFAULT_LIFETIME_SECONDS);
-  const nbf = options.notBefore !== undefined ? now + options.notBefore : exp > now ? now : exp - DEFAULT_LIFETIME_SECONDS;
+  const nbf =
+    options.notBefore !== undefined ? now + options.notBefore : exp > now ? now : exp - DEFAULT_LIFETIME_SECONDS;
   return { nbf, iat: Math.min(now, nbf), exp };
 }
 

@@ -97,6 +97,7 @@ const TYPES_ONLY = [
   'Principal',
   'PublicJwk',
   'RemoteDocumentSource',
+  'ReplayAnswer',
   'ReplayStore',
   'ResolvedConfig',
   'S2SAuthOptions',

@@ -60,10 +60,9 @@ describeWith('redis-server', 'a fleet of three instances sharing Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    messaging = createS2SAuth(
-      await serviceConfig('messaging', { outbound: { allowInsecureHosts: ['127.0.0.1'] } }),
-      { onEvent: (e) => outboundEvents.push(e) },
-    );
+    messaging = createS2SAuth(await serviceConfig('messaging', { outbound: { allowInsecureHosts: ['127.0.0.1'] } }), {
+      onEvent: (e) => outboundEvents.push(e),
+    });
     scheduler = createS2SAuth(await serviceConfig('scheduler'));
     config = await serviceConfig('contacts', {
       replayCache: { timeoutMs: 300 },

@@ -211,7 +211,13 @@ describe('TokenVerifier.verify() and explain(), without HTTP', () => {
       );
       // verify() once (explain() asks the store too, and would find the id recorded by then).
       const error = (await restarted.verifier.verify(token).catch((e: unknown) => e)) as TokenError;
-      expect(error).toMatchObject({ code: 'replay_unverifiable', status: 401, error: 'invalid_token', partner: 'messaging', claim: 'nbf' });
+      expect(error).toMatchObject({
+        code: 'replay_unverifiable',
+        status: 401,
+        error: 'invalid_token',
+        partner: 'messaging',
+        claim: 'nbf',
+      });
       expect(error.headers['WWW-Authenticate']).toContain('error="invalid_token"');
       await refusedBoth(token, 'token_replayed', restarted);
       const fresh = (await caller.issuer.mint({ audience: CONTACTS_AUDIENCE })).token;
