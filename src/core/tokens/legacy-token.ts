@@ -15,18 +15,26 @@ import type { Partner } from '../partners/partner-registry';
 const LEGACY_WINDOW_SLACK_SECONDS = 5;
 
 /**
- * Unwraps an outer token: its header (`typ` and `alg: none` only, no `crit`), an empty signature
- * (RFC 7519 section 6.1), and the actor token it carries. An unsigned token without an actor
- * token is simply an unsigned token, refused as such.
+ * The actor token an unsigned outer token carries. An unsigned token without one is simply an
+ * unsigned token, refused as such. The outer token's form is {@link checkOuterForm}'s.
  */
-export function unwrapOuter(outer: CompactJws): string {
+export function actorTokenOf(outer: CompactJws): string {
   const actorToken = outer.payload.actortoken;
   if (actorToken === undefined)
     throw new TokenError('algorithm_not_allowed', 'unsigned tokens are refused', { claim: 'alg' });
-  checkOuterHeader(outer.header);
-  if (!outer.unsigned) throw malformed('signature', 'an unsigned token must have an empty signature');
   if (typeof actorToken !== 'string') throw malformed('actortoken', 'the actortoken claim is not a token');
   return actorToken;
+}
+
+/**
+ * The outer token's own form: its header (`typ` and `alg: none` only, no `crit`) and an empty
+ * signature (RFC 7519 section 6.1). Checked once the actor's
+ * partner is known to accept the legacy form, so a legacy-form token from anyone else hears
+ * `legacy_token_refused` first, whatever else is wrong with its outer token.
+ */
+export function checkOuterForm(outer: CompactJws): void {
+  checkOuterHeader(outer.header);
+  if (!outer.unsigned) throw malformed('signature', 'an unsigned token must have an empty signature');
 }
 
 /** The signed actor token: never unsigned itself, never nesting another. */

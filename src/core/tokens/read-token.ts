@@ -1,7 +1,7 @@
 import { TokenError } from '../errors/token-error';
 import { issuerOf } from './claim-checks';
 import { parseCompactJws, type CompactJws } from './compact-jws';
-import { checkActorTokenForm, unwrapOuter } from './legacy-token';
+import { actorTokenOf, checkActorTokenForm } from './legacy-token';
 import type { AllowedAlgorithm } from './signature-algorithms';
 import { checkSignedHeader } from './token-header';
 import type { Trace } from './verification-context';
@@ -21,7 +21,7 @@ export function readToken(token: string, maxTokenBytes: number, trace: Trace): R
   if (token.length > maxTokenBytes) throw new TokenError('token_too_large', `the token is over ${maxTokenBytes} bytes`);
   const outer = parseCompactJws(token);
   if (outer.header.alg === 'none') {
-    const jws = parseCompactJws(unwrapOuter(outer));
+    const jws = parseCompactJws(actorTokenOf(outer));
     checkActorTokenForm(jws);
     return { form: 'legacy', outer, jws, alg: checkSignedHeader(jws.header), iss: issuerOf(jws.payload) };
   }

@@ -11,7 +11,7 @@ import { chain, type MaybePromise } from '../maybe-async';
 import { parseName } from '../principal-names';
 import { audienceSubject, optionalString, type AudienceSubject } from './claim-checks';
 import type { CompactJws } from './compact-jws';
-import { checkLegacyAllowed, checkOuterAgreesWithActor } from './legacy-token';
+import { checkLegacyAllowed, checkOuterAgreesWithActor, checkOuterForm } from './legacy-token';
 import {
   applyTrustRules,
   checkActingPrincipal,
@@ -240,13 +240,29 @@ export class TokenVerifier {
         : this.options.registry.findByIssuer(name.principalId, name.realm);
     return chain(partnerMatch, (match) => {
       if (match.partner) return match;
-      if (read.form === 'legacy') throw partnerLookupError(match);
+      if (read.form === 'legacy') return this.refuseLegacyOfNoPartner(read.iss, match);
       return chain(this.options.servers.findByIssuer(read.iss), (found) => {
         if (!found.server) throw found.unavailable ?? partnerLookupError(match);
         // A partner we could not look up may be the one this issuer names: fail closed.
         if (match.reason === 'key_source_unavailable') throw match.cause;
         return { server: found.server };
       });
+    });
+  }
+
+  /**
+   * A legacy-form token whose actor is no partner: when an authorization server issued the actor
+   * token, that is the truth to tell (servers have no legacy form); otherwise why no partner matched.
+   */
+  private refuseLegacyOfNoPartner(iss: string, match: IssuerMatch): MaybePromise<never> {
+    if (match.partner || match.reason !== 'unknown_partner') throw partnerLookupError(match);
+    return chain(this.options.servers.findByIssuer(iss), (found) => {
+      if (!found.server) throw partnerLookupError(match);
+      throw new TokenError(
+        'legacy_token_refused',
+        'authorization servers have no legacy form: send their token as it is, not inside an unsigned outer token',
+        { partner: found.server.config.name },
+      );
     });
   }
 
@@ -269,7 +285,7 @@ export class TokenVerifier {
     });
   }
 
-  /** legacy: the partner's setting, then the partner steps on the actor token, then checkOuterAgreesWithActor. */
+  /** legacy: the partner's setting, the outer token's form, the partner steps on the actor token, then checkOuterAgreesWithActor. */
   private legacyPath(
     read: ReadToken & { form: 'legacy' },
     match: IssuerMatch & { partner: Partner },
@@ -279,6 +295,7 @@ export class TokenVerifier {
     return concerning(partner.config.name, () => {
       checkPartnerEnabled(partner);
       checkLegacyAllowed(partner);
+      checkOuterForm(read.outer);
       return chain(checkSignedPartnerToken(read.jws, read.alg, match, context), (actorToken) => {
         const actor = checkActingPrincipal(optionalString(actorToken.claims, 'nameid') ?? '', actorToken);
         const { user, window } = checkOuterAgreesWithActor(

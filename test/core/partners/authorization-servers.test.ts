@@ -7,7 +7,7 @@ import type { S2SConfigInput } from '../../../src/core/config/config-schema';
 import { IDS } from '../../helpers/certificates';
 import { serviceConfig } from '../../helpers/service';
 import { StaticAuthorizationServer } from '../../helpers/static-authorization-server';
-import { craftToken } from '../../helpers/tokens';
+import { craftToken, legacyOuterClaims } from '../../helpers/tokens';
 
 const US = `${IDS.contacts}@contoso.com`;
 const KEY_SOURCES = { allowInsecureHosts: ['127.0.0.1'], refreshCooldownSeconds: 0, timeoutMs: 10_000 };
@@ -78,6 +78,33 @@ describe('authorization-server tokens get every check partner tokens get', () =>
     expect(await code(contacts.verifier.verify(serverToken))).toBe('signature_invalid');
     expect((await contacts.verifier.explain(serverToken)).error?.code).toBe('signature_invalid');
   });
+
+  it.each([
+    ['its own URL', undefined, { typ: 'JWT', alg: 'none' }],
+    ["Microsoft's <id>@<realm> form", `${ACS_ID}@contoso.com`, { typ: 'JWT', alg: 'none' }],
+    // The outer header copied from the server token's (a kid: malformed for an outer token), a signature left on.
+    ['its own URL, in a malformed outer token', undefined, { typ: 'JWT', alg: 'none', kid: 'k' }],
+  ])(
+    "a server's token (issuer: %s) wrapped in the legacy unsigned outer token is refused as legacy_token_refused: servers have no legacy form",
+    async (_label, issuer, outerHeader) => {
+      as.issuer = issuer;
+      const contacts = await contactsTrusting([
+        { name: 'acs', metadataUrl: as.metadataUrl, clients: [{ clientId: 'messaging', trustLevel: 'Full' }] },
+      ]);
+      const serverToken = as.sign({ aud: US, client_id: 'messaging', nameid: as.issuer ?? as.origin });
+      await expect(contacts.verifier.verify(serverToken)).resolves.toMatchObject({ source: 'authorization-server' });
+      const now = Math.floor(Date.now() / 1000);
+      const wrapped = craftToken(
+        outerHeader,
+        legacyOuterClaims(US, as.issuer ?? as.origin, now, as.sign({ aud: US, client_id: 'messaging' })),
+        'none',
+      );
+      const error = await contacts.verifier.verify(wrapped).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'legacy_token_refused', status: 401, partner: 'acs' });
+      expect((error as TokenError).message).toMatch(/authorization server/);
+      expect((await contacts.verifier.explain(wrapped)).error?.code).toBe('legacy_token_refused');
+    },
+  );
 
   it('reads a metadata document that is also its own JWKS (cache entries are kept by kind and URL)', async () => {
     as.metadataIsJwks = true;
