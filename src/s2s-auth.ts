@@ -1,9 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { systemClock, type Clock } from './core/clock';
 import { ConfigError } from './core/errors/config-error';
 import { watchSigningFiles } from './core/certificates/signing-file-watch';
+import { watchFileContents } from './core/watch-file-contents';
 import type { PublicJwk } from './core/certificates/oauth-certificate';
 import type { S2SConfigInput } from './core/config/config-schema';
 import { loadConfig, parseConfig, type ResolvedConfig } from './core/config/parse-config';
@@ -146,7 +146,7 @@ export class S2SAuth {
     return this.current;
   }
   private current: ResolvedConfig;
-  private watcher: FSWatcher | undefined;
+  private stopConfigWatch: (() => void) | undefined;
   private stopSigningWatch: (() => void) | undefined;
   private stopPartnerWatch: (() => void) | undefined;
   private sourceSettings!: RemoteKeySourceSettings;
@@ -380,40 +380,29 @@ export class S2SAuth {
         timer.unref();
       }
     };
-    const watchers = [...new Set([...files].map((f) => dirname(f)))].map((folder) =>
-      watch(folder, (_event, name) => {
-        if (!name || !files.has(resolve(folder, String(name)))) return;
-        retries = 0;
-        clearTimeout(timer);
-        timer = setTimeout(check, 200);
-        timer.unref();
-      }),
-    );
-    for (const w of watchers) w.unref();
+    const stop = watchFileContents([...files], () => {
+      retries = 0;
+      clearTimeout(timer);
+      check();
+    });
     return () => {
       clearTimeout(timer);
-      for (const w of watchers) w.close();
+      stop();
     };
   }
 
   private watchConfigFile(): void {
     const file = this.options.configFile;
     if (!file) throw new TypeError('watchConfigFile: needs options.configFile');
-    let timer: NodeJS.Timeout | undefined;
-    // The folder, not the file: tools replace a file by renaming a new one over it.
-    this.watcher = watch(dirname(resolve(file)), (_event, name) => {
-      if (name !== basename(file)) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        try {
-          this.reload();
-        } catch {
-          // refused as a whole: the running configuration stays; the `reload` event says why
-        }
-      }, 100);
-      timer.unref();
+    // By content, whatever the event names: editors and tools rename a new file over the old one,
+    // Kubernetes ConfigMap volumes flip a `..data` symlink (the event names `..data`).
+    this.stopConfigWatch = watchFileContents([file], () => {
+      try {
+        this.reload();
+      } catch {
+        // refused as a whole: the running configuration stays; the `reload` event says why
+      }
     });
-    this.watcher.unref();
   }
 
   /** The start-up line: who we are, our certificate, partners and servers (no secret). */
@@ -460,7 +449,7 @@ export class S2SAuth {
 
   /** Stops background work (the fleet's notices). The Redis client stays yours to close. */
   async close(): Promise<void> {
-    this.watcher?.close();
+    this.stopConfigWatch?.();
     this.stopSigningWatch?.();
     this.stopPartnerWatch?.();
     await this.fleetSync?.stop();

@@ -1,5 +1,4 @@
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { watchFileContents } from '../watch-file-contents';
 import type { Clock } from '../clock';
 import type { EventSink } from '../events';
 import { ConfigError } from '../errors/config-error';
@@ -8,7 +7,7 @@ import { readPemSource } from './pem-source';
 import type { SigningKeyRing } from './signing-key-ring';
 
 /** How long after a change settles the files are read; a pair that does not validate is read again this often. */
-const SETTLE_MS = 200;
+const SETTLE_MS = 100;
 const RETRY_MS = 500;
 const MAX_RETRIES = 20;
 
@@ -28,7 +27,6 @@ export function watchSigningFiles(options: {
   onEvent?: EventSink;
 }): () => void {
   const { certificate, privateKey, ring, leadMs, clock, onEvent } = options;
-  const names = new Set([basename(certificate), basename(privateKey)]);
   let timer: NodeJS.Timeout | undefined;
   let retries = 0;
 
@@ -65,19 +63,10 @@ export function watchSigningFiles(options: {
     timer.unref();
   };
 
-  // Folders, not files: cert-manager and ACME clients replace files by renaming new ones over them.
-  const folders = [...new Set([dirname(resolve(certificate)), dirname(resolve(privateKey))])];
-  const watchers: FSWatcher[] = folders.map((folder) =>
-    watch(folder, (_event, name) => {
-      if (name && names.has(String(name))) {
-        retries = 0;
-        schedule(SETTLE_MS);
-      }
-    }),
-  );
-  for (const w of watchers) w.unref();
-  return () => {
-    clearTimeout(timer);
-    for (const w of watchers) w.close();
-  };
+  // By content, whatever the event names: cert-manager and ACME clients rename new files over the
+  // old, Kubernetes Secret volumes flip a `..data` symlink.
+  return watchFileContents([certificate, privateKey], () => {
+    retries = 0;
+    schedule(SETTLE_MS);
+  });
 }
