@@ -136,6 +136,23 @@ describe.each(['passport', 'middleware'] as const)('partner key sources on a rea
     expect(server.requests).toBe(2);
   });
 
+  it("answers 503 key_source_unavailable, not 401, to a token with a key it does not know while the source cannot answer (it may be the partner's new key), and accepts it once the source is back", async () => {
+    await setUp({ kind: 'jwks', url: server.url() });
+    await call(await mint()).expect(200);
+    const rotated = createS2SAuth(await serviceConfig('messaging'), { clock: () => clock() });
+    server.document = rotated.jwks();
+    server.mode = 'down';
+    clock.advance(31_000); // past the cooldown: the unknown key triggers a refresh, which fails
+    const res = await call(await mint(rotated));
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('key_source_unavailable');
+    expect(res.headers['www-authenticate']).toBeUndefined();
+    await call(await mint()).expect(200); // the cached keys still serve the tokens they know
+    server.mode = 'ok';
+    clock.advance(31_000);
+    await call(await mint(rotated)).expect(200);
+  });
+
   it('rate-limits refreshes caused by unknown key ids', async () => {
     await setUp({ kind: 'jwks', url: server.url() });
     await call(await mint()).expect(200);

@@ -134,26 +134,42 @@ export class RemoteDocumentSource<T> {
     return fresh !== undefined ? Promise.resolve(fresh) : this.load();
   }
 
-  /** Refetches now unless a fetch was attempted within the cooldown. */
+  /**
+   * Refetches now unless a fetch was attempted within the cooldown (then: the cached value). Asked
+   * when a token names a key the cached value lacks, so a failed refetch rejects with
+   * `KeySourceUnavailable` rather than answering with the stale value, which cannot settle whether
+   * the partner published that key since.
+   */
   refresh(): Promise<T> {
-    return this.load();
+    return this.load(false);
   }
 
-  private load(): Promise<T> {
-    if (this.inflight) return this.inflight;
-    const now = this.clock();
+  /** The fetched value (one fetch in flight, the cooldown between attempts); on failure, the stale value when `staleOnError`. */
+  private load(staleOnError = true): Promise<T> {
     const usableMs = (this.settings.ttlSeconds + this.settings.staleIfErrorSeconds) * 1000;
-    if (now - this.lastAttemptAt < this.settings.refreshCooldownSeconds * 1000) {
+    const now = this.clock();
+    if (!this.inflight && now - this.lastAttemptAt < this.settings.refreshCooldownSeconds * 1000) {
       const usable = this.cached(now, usableMs);
-      return usable !== undefined ? Promise.resolve(usable) : Promise.reject(this.unavailable(now));
+      if (usable !== undefined && (staleOnError || this.lastError === undefined)) return Promise.resolve(usable);
+      return Promise.reject(this.unavailable(now));
     }
+    this.inflight ??= this.fetchNow(now, usableMs);
+    return this.inflight.catch(() => {
+      const stale = staleOnError ? this.cached(this.clock(), usableMs) : undefined;
+      if (stale !== undefined) return stale;
+      throw this.unavailable(this.clock());
+    });
+  }
+
+  /** One fetch: cached and reported when it succeeds; remembered (`lastError`) and reported when it fails. */
+  private fetchNow(now: number, usableMs: number): Promise<T> {
     this.lastAttemptAt = now;
     const attributes = {
       's2s_oauth.owner': this.document.owner,
       's2s_oauth.document.kind': this.document.kind,
       'url.full': this.shownUrl,
     };
-    this.inflight = inSpan(this.settings.span, 's2s_oauth.key_source.fetch', attributes, () =>
+    return inSpan(this.settings.span, 's2s_oauth.key_source.fetch', attributes, () =>
       fetchJsonDocument(this.url, this.settings),
     )
       .then((document) => {
@@ -173,15 +189,12 @@ export class RemoteDocumentSource<T> {
           error instanceof KeySourceError
             ? error
             : new KeySourceError(`${this.shownUrl}: ${printable(error.message)}`, 'bad_document', { cause: error });
-        const stale = this.cached(this.clock(), usableMs);
-        this.report(stale !== undefined ? 'stale' : 'failed', this.lastError.reason);
-        if (stale !== undefined) return stale;
-        throw this.unavailable(this.clock());
+        this.report(this.cached(this.clock(), usableMs) !== undefined ? 'stale' : 'failed', this.lastError.reason);
+        throw this.lastError;
       })
       .finally(() => {
         this.inflight = undefined;
       });
-    return this.inflight;
   }
 
   private report(outcome: 'fetched' | 'failed' | 'stale', reason?: KeySourceFailure): void {

@@ -1,6 +1,6 @@
 import { TokenError } from '../errors/token-error';
 import type { MaybePromise } from '../maybe-async';
-import { KeySourceUnavailable, type KeySource } from '../partners/key-source';
+import type { KeySource } from '../partners/key-source';
 import { selectKeys, type KeySet, type VerificationKey } from '../partners/verification-key';
 import type { CompactJws } from './compact-jws';
 import { keyFitsAlgorithm, verifySignature, type AllowedAlgorithm } from './signature-algorithms';
@@ -53,12 +53,10 @@ async function checkWithFetchedKeys(
 ): Promise<VerificationKey> {
   const fetched = cached ? undefined : verifyWith(await source.get(), jws, alg, context);
   if (fetched) return fetched;
-  // An unknown key id may mean the partner rotated: refresh, within the cooldown.
-  const refreshed = await source.refresh().catch((e: unknown) => {
-    if (e instanceof KeySourceUnavailable) return undefined;
-    throw e;
-  });
-  const found = verifyWith(refreshed, jws, alg, context);
+  // An unknown key id may mean the partner rotated: refresh, within the cooldown. A source that
+  // cannot answer now leaves the question open: that is an outage (503 key_source_unavailable,
+  // its KeySourceUnavailable passed on), not proof that the token is bad.
+  const found = verifyWith(await source.refresh(), jws, alg, context);
   if (!found) throw new TokenError('key_not_found', 'the token names a key its issuer does not publish');
   return found;
 }
