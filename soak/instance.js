@@ -1,9 +1,12 @@
-// One service instance of the soak, in its own process, run as a service runs it: the built
-// package, node-redis, Redis shared with the other instances, its configuration file watched.
-// `node soak/instance.js <options JSON>` prints {"port":N} once listening.
-// Options: { redisUrl, configFile, namespace, port, calleeUrl }.
-// Routes: GET /whoami (protected), GET /call-out (calls the callee through s2s.fetch()),
-// POST /admin/<enable|disable>/<partner>, and the metadata router.
+// One instance of a fleet, in its own process, as a service would run it: the built package,
+// node-redis, and Redis shared with the other instances. Run by the soak (soak/run.js) and by the
+// fleet tests (test/helpers/fleet-process.ts). `node soak/instance.js <options JSON>` prints
+// {"port":N} once listening. Options: { redisUrl, config (a service configuration) or configFile
+// (read with loadConfig, reloaded by POST /admin/reload), watchConfigFile, replay: 'redis' |
+// 'memory', namespace, port (default: an ephemeral one), calleeUrl (for GET /call-out) }.
+// Routes: GET /whoami (the protected route), GET /call-out (calls calleeUrl through s2s.fetch()),
+// POST /admin/<enable|disable|remove>/<partner> (503 when the change did not reach the fleet
+// store), POST /admin/reload, and the metadata router.
 const { createClient } = require('redis');
 const express = require('express');
 const { createS2SAuth, loadConfig } = require('s2s-oauth');
@@ -19,11 +22,15 @@ async function main() {
   });
   client.on('error', () => undefined);
   await client.connect();
-  const s2s = createS2SAuth(loadConfig(options.configFile), {
+  let lastRecord;
+  const s2s = createS2SAuth(options.config ?? loadConfig(options.configFile), {
     fleet: redisFleet({ client, namespace: options.namespace }),
-    replayStore: new RedisReplayStore({ client, namespace: options.namespace }),
-    configFile: options.configFile,
-    watchConfigFile: true,
+    ...(options.replay === 'redis' && { replayStore: new RedisReplayStore({ client, namespace: options.namespace }) }),
+    ...(options.configFile && { configFile: options.configFile, watchConfigFile: options.watchConfigFile === true }),
+    onEvent: (event) => {
+      if (event.type === 'fleet' && (event.outcome === 'recorded' || event.outcome === 'record_failed'))
+        lastRecord = event.outcome;
+    },
   });
   await s2s.ready();
   const partnerFetch = s2s.fetch();
@@ -38,12 +45,26 @@ async function main() {
       res.json({ status: 0, code: error.code ?? error.name });
     }
   });
+  app.post('/admin/reload', (_req, res) => {
+    try {
+      res.json(s2s.reload());
+    } catch (error) {
+      res.status(400).json({ error: error.message });
+    }
+  });
   app.post('/admin/:op/:partner', (req, res) => {
     const { op, partner } = req.params;
-    if (op === 'disable') s2s.partners.disable(partner);
-    else if (op === 'enable') s2s.partners.enable(partner);
-    else return res.status(404).end();
-    s2s.flushPartnerChanges().then(() => res.json({ ok: true }));
+    try {
+      if (op === 'disable') s2s.partners.disable(partner);
+      else if (op === 'enable') s2s.partners.enable(partner);
+      else if (op === 'remove') s2s.partners.remove(partner);
+      else return res.status(404).end();
+    } catch (error) {
+      return res.status(400).json({ error: error.message });
+    }
+    s2s
+      .flushPartnerChanges()
+      .then(() => res.status(lastRecord === 'recorded' ? 200 : 503).json({ recorded: lastRecord }));
   });
   app.use(s2s.errorHandler());
   const server = app.listen(options.port ?? 0, '127.0.0.1', () =>

@@ -262,7 +262,15 @@ async function main() {
       process.execPath,
       [
         join(__dirname, 'instance.js'),
-        JSON.stringify({ redisUrl, configFile: volume.file, namespace, port: ports[i], calleeUrl: state.calleeBase }),
+        JSON.stringify({
+          redisUrl,
+          configFile: volume.file,
+          watchConfigFile: true,
+          replay: 'redis',
+          namespace,
+          port: ports[i],
+          calleeUrl: state.calleeBase,
+        }),
       ],
       (out) => out.includes('"port"'),
     );

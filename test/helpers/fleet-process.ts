@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-/** One fleet instance process (test/helpers/fleet-instance.js, the built package). */
+/** One fleet instance process (soak/instance.js, the built package). */
 export interface Instance {
   base: string;
   /** Whether the process is still running (no instance may die of what Redis holds). */
@@ -9,11 +9,15 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-/** Starts an instance with `options` (see fleet-instance.js) and resolves once it listens. */
+/** Starts an instance with `options` (see soak/instance.js) and resolves once it listens. */
 export function startInstance(options: object): Promise<Instance> {
-  const child: ChildProcess = spawn(process.execPath, [join(__dirname, 'fleet-instance.js'), JSON.stringify(options)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(__dirname, '../../soak/instance.js'), JSON.stringify(options)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {

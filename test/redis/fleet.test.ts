@@ -9,7 +9,7 @@ import { call, startInstance, type Instance } from '../helpers/fleet-process';
 import { describeWith } from '../helpers/requirements';
 
 /*
- * A fleet of three real instance processes (test/helpers/fleet-instance.js, the built package)
+ * A fleet of three real instance processes (soak/instance.js, the built package)
  * behind no balancer: every token is sent to all three at once. Redis is a real server on
  * loopback, stopped and restarted empty on purpose.
  */
