@@ -125,19 +125,20 @@ async function prepare() {
   console.log('done');
   const tokensFile = join(dir, 'cold-tokens.json');
   writeFileSync(tokensFile, JSON.stringify(cold));
-  let uniqueTokensFile;
-  let uniqueCheck;
+  // The replay-defence tokens are minted for each measurement once its server is up: a replay
+  // store refuses tokens issued before its memory began (replay_unverifiable), as after a restart.
+  let mintUniqueTokens;
   if (VARIANTS.some((v) => UNIQUE.has(v))) {
-    process.stdout.write(`minting ${UNIQUE_TOKENS} distinct ES256 tokens for the replay-defence case... `);
     const unique = createS2SAuth(loadConfig(uniqueConfig));
     const mintUnique = () => unique.issuer.mint({ audience, lifetimeSeconds: 3600 }).then((m) => m.token);
-    const tokens = [];
-    for (let i = 0; i < UNIQUE_TOKENS; i += 1000)
-      tokens.push(...(await Promise.all(Array.from({ length: 1000 }, mintUnique))));
-    uniqueCheck = await mintUnique();
-    uniqueTokensFile = join(dir, 'unique-tokens.json');
-    writeFileSync(uniqueTokensFile, JSON.stringify(tokens));
-    console.log('done');
+    mintUniqueTokens = async () => {
+      const tokens = [];
+      for (let i = 0; i < UNIQUE_TOKENS; i += 1000)
+        tokens.push(...(await Promise.all(Array.from({ length: 1000 }, mintUnique))));
+      const file = join(dir, 'unique-tokens.json');
+      writeFileSync(file, JSON.stringify(tokens));
+      return { file, check: await mintUnique() };
+    };
   }
   const messagingHsmConfig = hasSoftHsm ? await prepareHsmService(dir, IDS.messaging) : undefined;
   const setupFile = join(dir, 'setup.json');
@@ -162,8 +163,7 @@ async function prepare() {
     coldCheck,
     tokensFile,
     setupFile,
-    uniqueTokensFile,
-    uniqueCheck,
+    mintUniqueTokens,
     messagingConfig,
     messagingHsmConfig,
     audience,
@@ -259,13 +259,13 @@ async function check(variant, port, token) {
 async function measure(variant, prepared) {
   const { child, port } = await startServer(variant, prepared.setupFile);
   try {
-    const unique = UNIQUE.has(variant);
+    const unique = UNIQUE.has(variant) ? await prepared.mintUniqueTokens() : undefined;
     const cold = COLD.has(variant);
     // Distinct-token variants are checked with a token of their own, outside the list they are loaded with.
-    const token = unique ? prepared.uniqueCheck : cold ? prepared.coldCheck : prepared.token;
+    const token = unique ? unique.check : cold ? prepared.coldCheck : prepared.token;
     await check(variant, port, token);
     const url = `http://127.0.0.1:${port}/r`;
-    const tokensFile = unique ? prepared.uniqueTokensFile : cold ? prepared.tokensFile : undefined;
+    const tokensFile = unique ? unique.file : cold ? prepared.tokensFile : undefined;
     const warmup = load(url, token, tokensFile, WARMUP);
     const offset = tokensFile ? MEASURE_OFFSET : 0;
     const before = await stats(port);
